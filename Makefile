@@ -1,0 +1,42 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both create/update .venv themselves.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ADAPTERS := $(wildcard adapters/*/pyproject.toml)
+
+.PHONY: run test lint typecheck unit proof bench protos clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt $(ADAPTERS)
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev,sim]"
+	for a in $(dir $(ADAPTERS)); do $(BIN)/pip install -q -c constraints.txt -e $$a || exit 1; done
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/onestop demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench examples adapters
+	$(BIN)/ruff format --check src tests bench examples adapters
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src/onestop
+	for a in adapters/*/src; do $(BIN)/mypy --strict $$a || exit 1; done
+
+unit: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test: lint typecheck unit
+
+proof: $(STAMP)
+	ONESTOP_PROFILE=full $(BIN)/pytest -q -m slow tests
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

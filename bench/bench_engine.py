@@ -1,0 +1,80 @@
+"""Engine cost per line for 10-, 500- and 2,000-line bills, as a ratio to validating the same bill.
+
+Baseline (same run, same bill): ``Bill.model_validate_json`` of the bill's JSON. Measured: the whole
+engine — resolve every line against the packaged catalogs, split, funds, allocation back to lines,
+finalize — with no commercial payer. Goal: engine ≤ 4× validation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import sys
+import time
+from typing import Any
+
+from onestop.catalog import default_catalogs, fixture_samples
+from onestop.domain import Bill
+from onestop.engine import settle
+from onestop.engine.synthetic import ItemTemplate, synthetic_bill_doc
+from onestop.policy import policy_for
+
+HOSPITAL = {"code": "H22010100001", "tier": "市属三级", "region": "220100", "group": "JL-GROUP-FX1"}
+PATIENT = {
+    "psn_no": "BENCH0001",
+    "cert_type": "02",
+    "cert_no": "220102198001011234",
+    "name": "测试",
+    "insutype": "310",
+    "psn_type": "11",
+    "age": 50,
+    "sex": "1",
+    "insured_region": "220100",
+}
+
+
+def _items() -> list[ItemTemplate]:
+    items = [
+        ItemTemplate(s.national_code, s.name, s.category, 50, 60_000, s.dosage_form, s.spec)
+        for s in fixture_samples()
+        if s.national_code
+    ]
+    items.append(ItemTemplate("", "院内自制检查(目录外)", "03", 1_000, 30_000))
+    return items
+
+
+def _best(fn: Any, reps: int) -> float:
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / reps)
+    return best
+
+
+def run(profile: str = "full") -> dict[str, object]:
+    catalogs = default_catalogs()
+    policy = policy_for("220100", dt.date(2026, 3, 10))
+    items = _items()
+    sizes = (10, 500, 2000)
+    budget = 4_000 if profile == "full" else 400  # lines per timing loop
+    out: dict[str, object] = {}
+    for n in sizes:
+        doc = synthetic_bill_doc(random.Random(n), n, items, hospital=HOSPITAL, patient=PATIENT, los_days=8)
+        text = json.dumps(doc)
+        bill = Bill.model_validate_json(text)
+        reps = max(2, budget // n)
+        t_val = _best(lambda text=text: Bill.model_validate_json(text), reps)
+        t_eng = _best(lambda bill=bill: settle(bill, catalogs, policy), reps)
+        out[f"{n}_lines_engine_us_per_line"] = round(t_eng / n * 1e6, 1)
+        out[f"{n}_lines_validate_us_per_line"] = round(t_val / n * 1e6, 1)
+        out[f"{n}_lines_engine_to_validation_ratio"] = round(t_eng / t_val, 2)
+    out["goal"] = "engine <= 4x validation"
+    return out
+
+
+if __name__ == "__main__":
+    json.dump(run(sys.argv[1] if len(sys.argv) > 1 else "full"), sys.stdout, indent=2)
+    print()

@@ -1,0 +1,247 @@
+"""Money: integer fen, exact ratios, one rounding rule, one allocation function.
+
+Every amount in onestop is an integer number of fen (分, 0.01 yuan). Floats never touch an amount:
+:class:`Fen` refuses them at construction, ratios are :class:`decimal.Decimal`, and the two places
+where a fractional value becomes fen are named here and nowhere else:
+
+* :func:`round_to_fen` — half-up to the fen (the rule used by NHSA settlement and by most
+  Chinese payers' calculation notes);
+* :func:`allocate` — largest-remainder split of an amount over weights, exact conservation,
+  ties broken by a caller-given key so results are deterministic whatever the input order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Sequence
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import core_schema
+
+__all__ = [
+    "Fen",
+    "MoneyError",
+    "allocate",
+    "allocate_ints",
+    "apply_ratio",
+    "format_yuan",
+    "parse_ratio",
+    "parse_yuan",
+    "round_to_fen",
+    "trusted_fen",
+]
+
+# ASCII digits only ([0-9], not \d, which also matches full-width and other Unicode digits).
+_YUAN_RE = re.compile(r"^(-?)([0-9]+)(?:\.([0-9]{1,2}))?$")
+_RATIO_RE = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")
+_ONE = Decimal(1)
+
+
+class MoneyError(ValueError):
+    """An amount or ratio that cannot be represented exactly in fen."""
+
+
+class Fen(int):
+    """An amount of money in integer fen (分).
+
+    ``Fen`` is an ``int`` so it costs nothing in arithmetic, stores as BIGINT and serialises as a
+    JSON integer, but it refuses to be built from a float, a bool or a string, so a yuan value can
+    never slip in by accident. Use :func:`parse_yuan` for yuan text such as ``"12.30"``.
+
+    Sums and differences of ``Fen`` stay ``Fen``; multiplying by a ratio must go through
+    :func:`apply_ratio`, which names the rounding.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, value: int | Fen = 0) -> Fen:
+        """Build from an integer number of fen; floats, bools and text are refused."""
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise MoneyError(f"Fen needs an integer number of fen, got {type(value).__name__} {value!r}")
+        return super().__new__(cls, value)
+
+    def __add__(self, other: int) -> Fen:
+        if not isinstance(other, int) or isinstance(other, bool):
+            return NotImplemented
+        return Fen(int(self) + int(other))
+
+    __radd__ = __add__
+
+    def __sub__(self, other: int) -> Fen:
+        if not isinstance(other, int) or isinstance(other, bool):
+            return NotImplemented
+        return Fen(int(self) - int(other))
+
+    def __rsub__(self, other: int) -> Fen:
+        if not isinstance(other, int) or isinstance(other, bool):
+            return NotImplemented
+        return Fen(int(other) - int(self))
+
+    def __neg__(self) -> Fen:
+        return Fen(-int(self))
+
+    def __mul__(self, other: int) -> Fen:
+        # Only integer multiples (quantities of whole units); ratios go through apply_ratio.
+        if not isinstance(other, int) or isinstance(other, bool):
+            raise MoneyError("multiply Fen by a ratio with apply_ratio(), which names the rounding")
+        return Fen(int(self) * int(other))
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: object) -> Any:
+        raise MoneyError("dividing Fen would make a fraction of a fen; use allocate() or apply_ratio()")
+
+    def __repr__(self) -> str:
+        return f"Fen({int(self)})"
+
+    @property
+    def yuan(self) -> str:
+        """The amount as exact yuan text, e.g. ``Fen(1230).yuan == "12.30"``."""
+        return format_yuan(self)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        # Strict int in, Fen out; JSON output is a plain integer.
+        return core_schema.no_info_after_validator_function(
+            cls,
+            core_schema.int_schema(strict=True),
+            serialization=core_schema.plain_serializer_function_ser_schema(int, when_used="always"),
+        )
+
+
+def trusted_fen(value: int) -> Fen:
+    """Wrap an int already known to be integer fen, skipping the checks (engine hot path only)."""
+    return int.__new__(Fen, value)
+
+
+def parse_yuan(text: str) -> Fen:
+    """Parse exact yuan text into fen.
+
+    Args:
+        text: A decimal yuan amount with at most two decimals, e.g. ``"12.3"``, ``"12.30"``, ``"-5"``.
+
+    Returns:
+        The amount in fen.
+
+    Raises:
+        MoneyError: For more than two decimals, exponents, NaN/Inf, thousands separators, floats or
+            anything else that is not plain decimal text.
+    """
+    if not isinstance(text, str):
+        raise MoneyError(f"yuan amounts are parsed from text, got {type(text).__name__}")
+    m = _YUAN_RE.match(text.strip())
+    if m is None:
+        raise MoneyError(f"not an exact yuan amount with at most 2 decimals: {text!r}")
+    sign, whole, frac = m.groups()
+    fen = int(whole) * 100 + int((frac or "").ljust(2, "0"))
+    return Fen(-fen if sign else fen)
+
+
+def format_yuan(amount: int) -> str:
+    """Format fen as exact yuan text with two decimals (``1230 -> "12.30"``)."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise MoneyError(f"format_yuan needs integer fen, got {type(amount).__name__}")
+    sign = "-" if amount < 0 else ""
+    q, r = divmod(abs(int(amount)), 100)
+    return f"{sign}{q}.{r:02d}"
+
+
+def parse_ratio(value: str | Decimal | int) -> Decimal:
+    """Parse an exact ratio in [0, 1] (e.g. ``"0.85"``); floats are refused.
+
+    Raises:
+        MoneyError: For floats, NaN/Inf, exponents, negatives or values above 1.
+    """
+    if isinstance(value, (bool, float)):
+        raise MoneyError(f"ratios are exact decimals, never floats: {value!r}")
+    if isinstance(value, int):
+        d = Decimal(value)
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise MoneyError(f"ratio must be finite: {value!r}")
+        d = value
+    elif isinstance(value, str):
+        if not _RATIO_RE.match(value.strip()):
+            raise MoneyError(f"not a plain decimal ratio: {value!r}")
+        try:
+            d = Decimal(value.strip())
+        except InvalidOperation as exc:  # pragma: no cover - the regex already rules this out
+            raise MoneyError(f"not a decimal ratio: {value!r}") from exc
+    else:
+        raise MoneyError(f"ratios are exact decimals, got {type(value).__name__}")
+    if d < 0 or d > _ONE:
+        raise MoneyError(f"ratio must be between 0 and 1: {value!r}")
+    return d
+
+
+def round_to_fen(value: Decimal) -> Fen:
+    """The one rounding rule: half-up (away from zero at .5) to a whole fen.
+
+    Args:
+        value: An exact amount in fen that may carry a fraction, e.g. ``Decimal("1234.5")``.
+    """
+    if not isinstance(value, Decimal):
+        raise MoneyError(f"round_to_fen takes a Decimal, got {type(value).__name__}")
+    return Fen(int(value.quantize(_ONE, rounding=ROUND_HALF_UP)))
+
+
+def apply_ratio(amount: int, ratio: Decimal) -> Fen:
+    """``amount × ratio`` rounded half-up to the fen (the named place ratios meet money)."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise MoneyError(f"apply_ratio needs integer fen, got {type(amount).__name__}")
+    if not isinstance(ratio, Decimal):
+        raise MoneyError(f"ratios are Decimal, got {type(ratio).__name__}")
+    return round_to_fen(Decimal(int(amount)) * ratio)
+
+
+def allocate(total: int, weights: Sequence[int], keys: Sequence[Hashable] | None = None) -> list[Fen]:
+    """Split ``total`` fen over ``weights`` by largest remainder (see :func:`allocate_ints`), as ``Fen``."""
+    return [int.__new__(Fen, p) for p in allocate_ints(total, weights, keys)]
+
+
+def allocate_ints(total: int, weights: Sequence[int], keys: Sequence[Hashable] | None = None) -> list[int]:
+    """Split ``total`` fen over ``weights`` by largest remainder, conserving the total exactly.
+
+    Each part starts at ``floor(total × w / Σw)``; the fen left over go one each to the parts with
+    the largest fractional remainders, ties broken by ascending ``keys`` (default: position). A
+    zero weight never receives anything unless every weight is zero, in which case nothing can be
+    allocated and a ``MoneyError`` is raised for a non-zero total.
+
+    Args:
+        total: Amount to split, in fen (≥ 0).
+        weights: Non-negative integer weights, usually fen amounts per line.
+        keys: Tie-break keys, one per weight (e.g. ``feedetl_sn``); must be mutually comparable.
+
+    Returns:
+        One part per weight (plain ints, for hot loops), in the order given, summing to ``total``.
+    """
+    if isinstance(total, bool) or not isinstance(total, int):
+        raise MoneyError("allocate needs an integer total in fen")
+    if total < 0:
+        raise MoneyError(f"allocate needs a non-negative total, got {total}")
+    n = len(weights)
+    if keys is not None and len(keys) != n:
+        raise MoneyError("allocate: one key per weight")
+    if any(isinstance(w, bool) or not isinstance(w, int) or w < 0 for w in weights):
+        raise MoneyError("allocate: weights must be non-negative integers")
+    wsum = sum(weights)
+    if wsum == 0:
+        if total == 0:
+            return [Fen(0)] * n
+        raise MoneyError(f"allocate: cannot split {total} fen over zero weights")
+    parts: list[int] = []
+    rems: list[int] = []
+    for w in weights:
+        q, r = divmod(total * w, wsum)
+        parts.append(q)
+        rems.append(r)
+    left = total - sum(parts)
+    if left:
+        tie = list(keys) if keys is not None else list(range(n))
+        # Largest remainder first; equal remainders by ascending key; zero weights never chosen.
+        order = sorted((i for i in range(n) if weights[i] > 0), key=lambda i: (-rems[i], tie[i]))
+        for i in order[:left]:
+            parts[i] += 1
+    return parts
