@@ -136,6 +136,17 @@ def test_maternity_bill():
     assert s.totals.final_patient_cash_fen == 10_000
 
 
+@pytest.mark.parametrize(("med_type", "cap"), [("52", 500_000), ("51", 100_000)])
+def test_maternity_fund_is_capped_by_the_visit_kind_standard(med_type, cap):
+    """The maternity payment standard is per visit kind (textbook: 5,000.00 per delivery stay under 52,
+    1,000.00 per outpatient visit under 51); the excess stays with the patient."""
+    b = bill([line("1", "A", "7000.00")], visit={"med_type": med_type})
+    s = settle(b, CAT, TB)
+    check_settlement(s)
+    assert s.maternity.fund_pay_fen == cap
+    assert s.totals.final_patient_cash_fen == 700_000 - cap
+
+
 def test_stay_crossing_new_year_uses_discharge_year_and_line_dates():
     """A stay 2025-12-29 → 2026-01-03: benefits and accumulators of the discharge year (2026); each line is
     resolved on its own date (the catalog sees both dates)."""

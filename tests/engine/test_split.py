@@ -15,6 +15,7 @@ CTX = SplitContext(
     hospital_code="H0001",
     hospital_group="G1",
     default_b_ratio=Decimal("0.10"),
+    b_overrides={},
     dual_channel_needs_filing=True,
     dual_channel_filing_id="",
 )
@@ -33,6 +34,17 @@ def test_worked_example_over_standard_b_class():
     s = split_basic(one(line("1", "D1", "120.00")), entry("D1", "乙", standard=standard(11000)), CTX)
     assert parts(s) == (0, 1000, 1100, 9900)
     assert Reason.OVER_STANDARD in s.reasons
+
+
+def test_b_ratio_precedence_region_over_catalog_over_default():
+    """乙类 先行自付 ratio: the region's per-item override wins over the catalog row's, which wins over the default."""
+    ln = one(line("1", "D1", "100.00"))
+    plain = split_basic(ln, entry("D1", "乙"), CTX)
+    assert plain.preselfpay == 1000  # region default 10%
+    catalog_row = entry("D1", "乙", selfpay_ratio=Decimal("0.20"))
+    assert split_basic(ln, catalog_row, CTX).preselfpay == 2000
+    regional = SplitContext(**{**{f: getattr(CTX, f) for f in CTX.__slots__}, "b_overrides": {"D1": Decimal("0.05")}})
+    assert split_basic(ln, catalog_row, regional).preselfpay == 500
 
 
 def test_a_class_all_in_scope():

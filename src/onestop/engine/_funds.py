@@ -137,6 +137,7 @@ def resolve_and_split(
         hospital_code=h.code,
         hospital_group=h.group,
         default_b_ratio=terms.default_b_ratio,
+        b_overrides=terms.b_overrides,
         dual_channel_needs_filing=terms.dual_channel_needs_filing,
         dual_channel_filing_id=p.registrations.dual_channel_filing_id,
     )
@@ -343,7 +344,10 @@ def settle_maternity(
     prefix = f"{Insutype.MATERNITY.value}:{year}"
     inscope = sum(w.split.inscope for w in group)
     result = compute_maternity(
-        terms.policy, inscope_fen=Fen(inscope), accumulators=_acc_in(Accumulators, accumulators, prefix, year)
+        terms.policy,
+        inscope_fen=Fen(inscope),
+        accumulators=_acc_in(Accumulators, accumulators, prefix, year),
+        med_type=bill.visit.med_type.value,
     )
     fund = int(result.fund_pay_fen)
     allocate_inscope(group, int(result.deductible_fen), [(PayerKey.fund(MATERNITY_FUND), fund)], int(result.copay_fen))

@@ -7,6 +7,7 @@ dataclasses and ints, no pydantic.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -53,6 +54,8 @@ class SplitContext:
     hospital_group: str
     default_b_ratio: Decimal
     """The region's 乙类 先行自付 ratio."""
+    b_overrides: Mapping[str, Decimal]
+    """The region's per-item 乙类 先行自付 ratios (national code → ratio); they win over the catalog's."""
     dual_channel_needs_filing: bool
     dual_channel_filing_id: str
 
@@ -162,7 +165,10 @@ def split_basic(line: BillLine, res: Resolution, ctx: SplitContext) -> Split:
     if res.chrgitm_lv is ChrgitmLv.A:
         ratio = ZERO
     else:
-        ratio = res.selfpay_ratio if res.selfpay_ratio is not None else ctx.default_b_ratio
+        # Precedence: the treatment region's per-item ratio, then the catalog row's, then the region default.
+        ratio = ctx.b_overrides.get(res.national_code) if ctx.b_overrides else None
+        if ratio is None:
+            ratio = res.selfpay_ratio if res.selfpay_ratio is not None else ctx.default_b_ratio
     pre = int(apply_ratio(amount - overlmt, ratio))
     std = res.standard
     return Split(

@@ -24,6 +24,7 @@ class Terms:
     policy_version: str
     policy_label: str
     default_b_ratio: Decimal
+    b_overrides: Mapping[str, Decimal]
     facility_levels: Mapping[str, int]
     benefit_year_rule: str
     """discharge_date | admission_date | line_date."""
@@ -59,6 +60,7 @@ def terms_from_policy(policy: Any) -> Terms:
         policy_version=str(policy.version),
         policy_label=policy.label,
         default_b_ratio=policy.b_class_selfpay_ratio,
+        b_overrides=dict(policy.b_class_overrides),
         facility_levels={t.name: t.level for t in policy.hospital_tiers},
         benefit_year_rule=str(policy.benefit_year_rule),
         dual_channel_needs_filing=policy.dual_channel.requires_filing,
