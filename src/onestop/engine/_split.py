@@ -166,8 +166,10 @@ def split_basic(line: BillLine, res: Resolution, ctx: SplitContext) -> Split:
         ratio = ZERO
     else:
         # Precedence: the treatment region's per-item ratio, then the catalog row's, then the region default.
-        ratio = ctx.b_overrides.get(res.national_code) if ctx.b_overrides else None
-        if ratio is None:
+        override = ctx.b_overrides.get(res.national_code) if ctx.b_overrides else None
+        if override is not None:
+            ratio = override
+        else:
             ratio = res.selfpay_ratio if res.selfpay_ratio is not None else ctx.default_b_ratio
     pre = int(apply_ratio(amount - overlmt, ratio))
     std = res.standard
