@@ -382,6 +382,20 @@ def _payer_pos(p: str) -> tuple[int, str]:
     return (0, p) if p.startswith("fund:") else (_PAYER_ORDER.get(p, 3), p)
 
 
+# Output order of a line's cells: funds, work injury, employer, commercial, account, patient; then by
+# category. A bill has a handful of distinct cells, so their sort keys are memoised (bounded).
+_CELL_KEYS: dict[tuple[str, SplitCategory], tuple[tuple[int, str], int]] = {}
+
+
+def _cell_key(cell: tuple[str, SplitCategory]) -> tuple[tuple[int, str], int]:
+    key = _CELL_KEYS.get(cell)
+    if key is None:
+        if len(_CELL_KEYS) > 4096:
+            _CELL_KEYS.clear()
+        key = _CELL_KEYS[cell] = (_payer_pos(cell[0]), _CELL_POS[cell[1]])
+    return key
+
+
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
 
 
@@ -413,9 +427,9 @@ def _line_result(w: Work) -> LineResult:
     for payer, cat, amount in w.cells:
         merged[(payer, cat)] = merged.get((payer, cat), 0) + amount
     allocs = tuple(
-        _trusted(Allocation, {"payer": p, "category": c, "amount_fen": trusted_fen(a)})
-        for (p, c), a in sorted(merged.items(), key=lambda kv: (_payer_pos(kv[0][0]), _CELL_POS[kv[0][1]]))
-        if a
+        _trusted(Allocation, {"payer": cell[0], "category": cell[1], "amount_fen": trusted_fen(merged[cell])})
+        for cell in sorted(merged, key=_cell_key)
+        if merged[cell]
     )
     s, r, ln = w.split, w.res, w.line
     return _trusted(
