@@ -1,0 +1,103 @@
+"""How a gateway is put together: database, catalogs, policies, payers and fund routes.
+
+Fund legs go to the local engine unless ``fund_routes`` names a channel for the leg kind, e.g.
+``{"basic": "nhsa-platform", "work_injury": "work-injury"}``; the channel instance is then taken
+from ``channels``. Commercial legs go to ``insurers`` by the coverage's payer name; a coverage whose
+payer is not configured is declined with ``PAYER_NOT_CONFIGURED`` (the patient pays that part).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from onestop.errors import ConfigError, FieldViolation
+from onestop.sdk import SYSTEM_CLOCK, CallPolicy, Channel, Clock, Insurer
+
+__all__ = ["DATABASE_URL_ENV", "FUND_LEG_KINDS", "PSEUDONYM_KEY_ENV", "GatewayConfig", "sqlite_url"]
+
+#: Environment variable with the database URL (``postgresql+psycopg://…`` or ``sqlite:///…``).
+DATABASE_URL_ENV = "ONESTOP_DATABASE_URL"
+#: Environment variable with the secret key that pseudonymises member ids (export, accumulators).
+PSEUDONYM_KEY_ENV = "ONESTOP_PSEUDONYM_KEY"
+#: Fund leg kinds that can be routed to a channel.
+FUND_LEG_KINDS = frozenset({"basic", "work_injury", "maternity"})
+
+PolicyLookup = Callable[[str, dt.date], Any]
+
+
+def sqlite_url(path: str | Path) -> str:
+    """The SQLAlchemy URL of an embedded SQLite database file."""
+    return f"sqlite:///{Path(path)}"
+
+
+def _default_policies(region: str, on: dt.date) -> Any:
+    from onestop.policy import policy_for
+
+    return policy_for(region, on)
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """Everything :meth:`onestop.gateway.Gateway.open` needs.
+
+    Attributes:
+        database_url: SQLAlchemy URL; default an embedded SQLite file ``onestop.db`` in the working directory.
+        pseudonym_key: Secret key of the member pseudonyms (keyed hash of psn_no). Never logged.
+        insurers: Commercial adapters by payer name (instances, already configured).
+        channels: Fund channels by name (instances).
+        fund_routes: Leg kind (``basic``/``work_injury``/``maternity``) → channel name; absent = local engine.
+        catalogs: The catalog view the engine prices with (default: the packaged catalogs).
+        policies: ``(region, date) → RegionalPolicy`` (default: the packaged policies).
+        call_policy: Timeouts per payer call.
+        clock: Time source of the payer callers (tests pass a FakeClock).
+        idempotency_retention: How long a stored answer is replayed for a repeated request id.
+        recover_on_open: Re-drive intents left without an outcome when the gateway opens.
+    """
+
+    database_url: str = "sqlite:///onestop.db"
+    pseudonym_key: bytes = b""
+    insurers: Mapping[str, Insurer] = field(default_factory=dict)
+    channels: Mapping[str, Channel] = field(default_factory=dict)
+    fund_routes: Mapping[str, str] = field(default_factory=dict)
+    catalogs: Any = None
+    policies: PolicyLookup = _default_policies
+    call_policy: CallPolicy = field(default_factory=CallPolicy)
+    clock: Clock = SYSTEM_CLOCK
+    idempotency_retention: dt.timedelta = dt.timedelta(days=31)
+    recover_on_open: bool = True
+
+    def __post_init__(self) -> None:
+        bad: list[FieldViolation] = []
+        for kind, name in self.fund_routes.items():
+            if kind not in FUND_LEG_KINDS:
+                bad.append(FieldViolation(f"fund_routes.{kind}", f"not a fund leg kind ({sorted(FUND_LEG_KINDS)})"))
+            elif name not in self.channels:
+                bad.append(FieldViolation(f"fund_routes.{kind}", f"channel {name!r} is not configured"))
+        if self.idempotency_retention < dt.timedelta(hours=24):
+            bad.append(FieldViolation("idempotency_retention", "must be at least 24 hours"))
+        if not self.database_url:
+            bad.append(FieldViolation("database_url", "is empty"))
+        if bad:
+            raise ConfigError("invalid gateway configuration", violations=tuple(bad))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> GatewayConfig:
+        """A configuration from ``ONESTOP_DATABASE_URL`` and ``ONESTOP_PSEUDONYM_KEY`` plus overrides.
+
+        Args:
+            env: The environment to read (default ``os.environ``).
+            **overrides: Any other field of :class:`GatewayConfig`.
+        """
+        e = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        if e.get(DATABASE_URL_ENV):
+            values["database_url"] = e[DATABASE_URL_ENV]
+        if e.get(PSEUDONYM_KEY_ENV):
+            values["pseudonym_key"] = e[PSEUDONYM_KEY_ENV].encode()
+        values.update(overrides)
+        return cls(**values)
