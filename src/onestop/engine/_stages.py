@@ -43,6 +43,7 @@ from onestop.domain.settlement import (
     VersionsUsed,
     WorkInjuryLeg,
 )
+from onestop.engine._centre import adopt_centre
 from onestop.engine._funds import (
     BasicTotals,
     MaternityTotals,
@@ -80,6 +81,8 @@ class FundsState:
     warnings: tuple[str, ...]
     editions: tuple[str, ...]
     drg: DrgSection | None
+    basic_source: str = "engine"
+    """``engine``, or ``nhsa-platform`` when the centre's basic leg was adopted."""
 
     @property
     def next_payer_index(self) -> int:
@@ -163,6 +166,8 @@ def settle_funds(
     catalogs: CatalogView,
     policy: Any,
     accumulators: Mapping[str, int] | None = None,
+    *,
+    centre_basic: BasicLeg | None = None,
 ) -> FundsState:
     """Stage 1: resolve, route and split every line, and settle the statutory funds.
 
@@ -171,6 +176,9 @@ def settle_funds(
         catalogs: Catalogs of the treatment region (就医地目录).
         policy: The insured region's ``RegionalPolicy`` (参保地待遇).
         accumulators: Year-to-date person accumulators as flat ``insutype:year:field`` keys → fen.
+        centre_basic: The basic leg as the NHSA centre settled it. Its figures are authoritative:
+            they are allocated back to the lines, and each figure the engine computed differently is
+            reported as a ``CENTRE_DIFFERS`` warning with both values.
 
     Returns:
         The state after the funds, ready for the commercial payers.
@@ -187,6 +195,11 @@ def settle_funds(
     wi = settle_work_injury(bill, works, terms)
     mat = settle_maternity(bill, works, terms, acc, year)
     basic = settle_basic(bill, works, terms, acc, year)
+    if centre_basic is not None:
+        if basic is None:
+            raise InvalidState("the centre settled a basic leg, but no line of this bill is on basic insurance")
+        basic, differences = adopt_centre(works, basic, centre_basic)
+        warnings.extend(differences)
     warnings.extend(f"{h.rule_set}:{h.feedetl_sn}: {h.message}" for h in catalogs.audit(bill))
     if terms.policy_label:
         warnings.append(f"POLICY_LABEL: {terms.policy_label}")
@@ -203,6 +216,7 @@ def settle_funds(
         warnings=tuple(warnings),
         editions=editions,
         drg=None,
+        basic_source="engine" if centre_basic is None else "nhsa-platform",
     )
     state = _with_drg(state)
     if terms.account_first:
@@ -485,6 +499,7 @@ def _settlement(state: FundsState, lines: tuple[LineResult, ...]) -> Settlement:
         psn_part = basic_medfee - bt.fund_pay_sumamt
         balance = int(b.patient.account_balance_fen) - state.account_paid
         basic_leg = BasicLeg(
+            source="nhsa-platform" if state.basic_source == "nhsa-platform" else "engine",
             insutype=bt.insutype,
             psn_type=bt.psn_type,
             med_type=b.visit.med_type.value,
