@@ -20,7 +20,8 @@ BILL = bill([line("1", "A", "6000.00"), line("2", "B", "4000.00"), line("3", "X"
 
 def _engine_leg():
     leg = settle(BILL, CAT, TB).basic
-    assert leg is not None and leg.source == "engine"
+    assert leg is not None
+    assert leg.source == "engine"
     return leg
 
 
@@ -72,8 +73,10 @@ def test_centre_paying_more_than_the_in_scope_amount_is_refused():
         update={
             "hifp_pay": Fen(int(leg.hifp_pay) + extra),
             "fund_pay_sumamt": Fen(int(leg.fund_pay_sumamt) + extra),
-            "fund_details": (hifp.model_copy(update={"fund_payamt": Fen(int(hifp.fund_payamt) + extra)}),)
-            + leg.fund_details[1:],
+            "fund_details": (
+                hifp.model_copy(update={"fund_payamt": Fen(int(hifp.fund_payamt) + extra)}),
+                *leg.fund_details[1:],
+            ),
         }
     )
     with pytest.raises(IntegrityViolation, match="exceed the in-scope amount"):
