@@ -10,26 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from onestop.domain.settlement import BasicLeg, Leg, PayerKey
-from onestop.engine._funds import BasicTotals, _outside_remaining, allocate_inscope
+from onestop.engine._funds import BASIC_FUND_FIGURES, BasicTotals, _outside_remaining, allocate_inscope
 from onestop.engine._work import Work
 from onestop.errors import IntegrityViolation
 from onestop.money import format_yuan
-
-#: The bill-level figures compared between the engine and the centre (fen).
-COMPARED: tuple[str, ...] = (
-    "act_pay_dedc",
-    "hifp_pay",
-    "cvlserv_pay",
-    "hifes_pay",
-    "hifmi_pay",
-    "hifob_pay",
-    "maf_pay",
-    "hosp_part_amt",
-    "oth_pay",
-    "fund_pay_sumamt",
-)
 
 
 def centre_differences(engine: BasicTotals, inscope_fen: int, centre: BasicLeg) -> list[str]:
@@ -39,7 +26,7 @@ def centre_differences(engine: BasicTotals, inscope_fen: int, centre: BasicLeg) 
         out.append(
             f"CENTRE_DIFFERS:inscp_scp_amt: engine {format_yuan(inscope_fen)}, centre {format_yuan(centre.inscp_scp_amt)}"
         )
-    for name in COMPARED:
+    for name in BASIC_FUND_FIGURES:
         mine, theirs = int(getattr(engine, name)), int(getattr(centre, name))
         if mine != theirs:
             out.append(f"CENTRE_DIFFERS:{name}: engine {format_yuan(mine)}, centre {format_yuan(theirs)}")
@@ -77,20 +64,12 @@ def adopt_centre(works: Sequence[Work], engine: BasicTotals, centre: BasicLeg) -
         w.remaining.clear()
         _outside_remaining(w)
     allocate_inscope(group, dedc, funds, inscope - dedc - paid)
+    figures: dict[str, Any] = {name: int(getattr(centre, name)) for name in BASIC_FUND_FIGURES}
     totals = replace(
         engine,
-        act_pay_dedc=dedc,
-        hifp_pay=int(centre.hifp_pay),
-        cvlserv_pay=int(centre.cvlserv_pay),
-        hifes_pay=int(centre.hifes_pay),
-        hifmi_pay=int(centre.hifmi_pay),
-        hifob_pay=int(centre.hifob_pay),
-        maf_pay=int(centre.maf_pay),
-        hosp_part_amt=int(centre.hosp_part_amt),
-        oth_pay=int(centre.oth_pay),
-        fund_pay_sumamt=paid,
         pool_prop_selfpay=centre.pool_prop_selfpay,
         fund_details=centre.fund_details,
         deltas=centre.accumulator_deltas or engine.deltas,
+        **figures,
     )
     return totals, warnings

@@ -32,6 +32,21 @@ from onestop.policy import Accumulators, CrossRegion, compute_basic, compute_mat
 MATERNITY_FUND = "510100"
 
 
+#: The bill-level basic-leg figures (fen) the fund calculator produces, NHSA ``setlinfo`` names.
+BASIC_FUND_FIGURES: tuple[str, ...] = (
+    "act_pay_dedc",
+    "hifp_pay",
+    "cvlserv_pay",
+    "hifes_pay",
+    "hifmi_pay",
+    "hifob_pay",
+    "maf_pay",
+    "hosp_part_amt",
+    "oth_pay",
+    "fund_pay_sumamt",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class BasicTotals:
     """Bill-level basic-leg figures, before the account and the patient's cash are known."""
@@ -248,21 +263,7 @@ def settle_basic(
         _outside_remaining(w)
     p, h = bill.patient, bill.hospital
     kinds = sorted({w.benefit_kind for w in basic})
-    sums: dict[str, int] = dict.fromkeys(
-        (
-            "act_pay_dedc",
-            "hifp_pay",
-            "cvlserv_pay",
-            "hifes_pay",
-            "hifmi_pay",
-            "hifob_pay",
-            "maf_pay",
-            "hosp_part_amt",
-            "oth_pay",
-            "fund_pay_sumamt",
-        ),
-        0,
-    )
+    sums: dict[str, int] = dict.fromkeys(BASIC_FUND_FIGURES, 0)
     details: dict[str, list[Any]] = {}
     deltas: list[AccumulatorDelta] = []
     ratio: Any = None
