@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from onestop.errors import ConfigError, FieldViolation
-from onestop.sdk import SYSTEM_CLOCK, CallPolicy, Channel, Clock, Insurer
+from onestop.sdk import SYSTEM_CLOCK, CallPolicy, Channel, Clock, Insurer, StateStore
 
 __all__ = ["DATABASE_URL_ENV", "FUND_LEG_KINDS", "PSEUDONYM_KEY_ENV", "GatewayConfig", "sqlite_url"]
 
@@ -49,6 +49,8 @@ class GatewayConfig:
         database_url: SQLAlchemy URL; default an embedded SQLite file ``onestop.db`` in the working directory.
         pseudonym_key: Secret key of the member pseudonyms (keyed hash of psn_no). Never logged.
         insurers: Commercial adapters by payer name (instances, already configured).
+        insurer_factories: Adapters that keep state: payer name → ``factory(state_store)``, called at open
+            with the gateway's database-backed :class:`~onestop.sdk.StateStore`.
         channels: Fund channels by name (instances).
         fund_routes: Leg kind (``basic``/``work_injury``/``maternity``) → channel name; absent = local engine.
         catalogs: The catalog view the engine prices with (default: the packaged catalogs).
@@ -57,11 +59,13 @@ class GatewayConfig:
         clock: Time source of the payer callers (tests pass a FakeClock).
         idempotency_retention: How long a stored answer is replayed for a repeated request id.
         recover_on_open: Re-drive intents left without an outcome when the gateway opens.
+        today: The settle date of a settlement made now (default: today in China Standard Time).
     """
 
     database_url: str = "sqlite:///onestop.db"
     pseudonym_key: bytes = b""
     insurers: Mapping[str, Insurer] = field(default_factory=dict)
+    insurer_factories: Mapping[str, Callable[[StateStore], Insurer]] = field(default_factory=dict)
     channels: Mapping[str, Channel] = field(default_factory=dict)
     fund_routes: Mapping[str, str] = field(default_factory=dict)
     catalogs: Any = None
@@ -70,6 +74,7 @@ class GatewayConfig:
     clock: Clock = SYSTEM_CLOCK
     idempotency_retention: dt.timedelta = dt.timedelta(days=31)
     recover_on_open: bool = True
+    today: Callable[[], dt.date] | None = None
 
     def __post_init__(self) -> None:
         bad: list[FieldViolation] = []

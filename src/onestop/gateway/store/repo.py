@@ -1,0 +1,330 @@
+"""Queries of the gateway's tables, each on a connection the caller's transaction owns.
+
+The service decides the transaction boundaries (see ``docs/gateway-storage.md``); the functions here
+only read and write rows. Upserts use each dialect's ``ON CONFLICT`` so an accumulator increment is
+one statement and never a read-modify-write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from onestop.gateway.store import schema as t
+
+__all__ = ["KeyRow", "Store", "utcnow"]
+
+
+def utcnow() -> dt.datetime:
+    """Now, UTC, without tzinfo (how timestamps are stored on both backends)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    """An idempotency key as stored."""
+
+    operation: str
+    fingerprint: bytes
+    settlement_id: str
+    state: str
+    response_json: str | None
+    created_at: dt.datetime
+
+
+class Store:
+    """Transactions and queries over one database engine.
+
+    Args:
+        engine: From :func:`onestop.gateway.store.db.connect`, already migrated.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        """Keep the engine."""
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction (SQLite: ``BEGIN IMMEDIATE``); commits on exit, rolls back on error."""
+        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def _insert(self, table: Any) -> Any:
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    # -- idempotency keys -------------------------------------------------------------------------
+
+    def key(self, conn: Connection, hospital: str, request_id: str) -> KeyRow | None:
+        """The stored key, or None."""
+        k = t.idempotency_keys.c
+        row = conn.execute(
+            select(k.operation, k.fingerprint, k.settlement_id, k.state, k.response_json, k.created_at).where(
+                k.hospital_code == hospital, k.request_id == request_id
+            )
+        ).first()
+        if row is None:
+            return None
+        return KeyRow(row[0], bytes(row[1]), row[2], row[3], row[4], row[5])
+
+    def insert_key(
+        self, conn: Connection, hospital: str, request_id: str, operation: str, fingerprint: bytes, sid: str
+    ) -> None:
+        """Claim a key (raises IntegrityError when it exists: the primary key is the lock)."""
+        conn.execute(
+            t.idempotency_keys.insert().values(
+                hospital_code=hospital,
+                request_id=request_id,
+                operation=operation,
+                fingerprint=fingerprint,
+                settlement_id=sid,
+                state="running",
+                created_at=utcnow(),
+            )
+        )
+
+    def complete_key(self, conn: Connection, hospital: str, request_id: str, response_json: str) -> None:
+        """Store the answer of a key."""
+        k = t.idempotency_keys.c
+        conn.execute(
+            update(t.idempotency_keys)
+            .where(k.hospital_code == hospital, k.request_id == request_id)
+            .values(state="done", response_json=response_json, completed_at=utcnow())
+        )
+
+    def forget_key(self, conn: Connection, hospital: str, request_id: str) -> None:
+        """Drop a key whose request stored nothing (rejected before any effect)."""
+        k = t.idempotency_keys.c
+        conn.execute(t.idempotency_keys.delete().where(k.hospital_code == hospital, k.request_id == request_id))
+
+    def reap_keys(self, conn: Connection, older_than: dt.datetime) -> int:
+        """Delete finished keys older than the retention; running keys are never reaped."""
+        k = t.idempotency_keys.c
+        res = conn.execute(t.idempotency_keys.delete().where(k.state == "done", k.created_at < older_than))
+        return int(res.rowcount or 0)
+
+    # -- settlements, legs, lines -----------------------------------------------------------------
+
+    def insert_settlement(self, conn: Connection, **values: Any) -> None:
+        """Record an intent (status PENDING)."""
+        now = utcnow()
+        conn.execute(t.settlements.insert().values(created_at=now, updated_at=now, **values))
+
+    def update_settlement(self, conn: Connection, sid: str, **values: Any) -> None:
+        """Change a settlement row."""
+        conn.execute(
+            update(t.settlements).where(t.settlements.c.settlement_id == sid).values(updated_at=utcnow(), **values)
+        )
+
+    def settlement(self, conn: Connection, sid: str) -> Row[Any] | None:
+        """One settlement row."""
+        return conn.execute(select(t.settlements).where(t.settlements.c.settlement_id == sid)).first()
+
+    def pending_settlements(self, conn: Connection) -> list[str]:
+        """Ids of intents without an outcome, oldest first."""
+        s = t.settlements.c
+        return list(conn.execute(select(s.settlement_id).where(s.status == "pending").order_by(s.created_at)).scalars())
+
+    def insert_legs(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Record the legs of an intent with their references, before anything is sent."""
+        if rows:
+            now = utcnow()
+            conn.execute(t.legs.insert(), [{"updated_at": now, **r} for r in rows])
+
+    def update_leg(self, conn: Connection, reference: str, **values: Any) -> None:
+        """Change one leg."""
+        conn.execute(update(t.legs).where(t.legs.c.reference == reference).values(updated_at=utcnow(), **values))
+
+    def legs(self, conn: Connection, sid: str) -> list[Row[Any]]:
+        """A settlement's legs in order."""
+        return list(conn.execute(select(t.legs).where(t.legs.c.settlement_id == sid).order_by(t.legs.c.seq)))
+
+    def insert_lines(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Record a settlement's lines."""
+        if rows:
+            conn.execute(t.lines.insert(), list(rows))
+
+    # -- adapter calls ----------------------------------------------------------------------------
+
+    def record_call(self, conn: Connection, sid: str, leg_ref: str, payer: str, flow: str, call_ref: str) -> None:
+        """Record a payer call before it is sent."""
+        conn.execute(
+            t.adapter_calls.insert().values(
+                settlement_id=sid,
+                leg_reference=leg_ref,
+                payer=payer,
+                flow=flow,
+                call_reference=call_ref,
+                state="sent",
+                outcome="",
+                created_at=utcnow(),
+            )
+        )
+
+    def finish_calls(self, conn: Connection, call_ref: str, flow: str, state: str, outcome: str) -> None:
+        """Record the outcome of the sent call(s) of ``flow`` under ``call_ref``."""
+        c = t.adapter_calls.c
+        conn.execute(
+            update(t.adapter_calls)
+            .where(c.call_reference == call_ref, c.flow == flow, c.state == "sent")
+            .values(state=state, outcome=outcome[:32], finished_at=utcnow())
+        )
+
+    # -- accumulators -----------------------------------------------------------------------------
+
+    def accumulators(self, conn: Connection, person_ref: str) -> dict[str, int]:
+        """A person's fund accumulators (flat ``insutype:year:field`` keys)."""
+        a = t.accumulators.c
+        return {k: int(v) for k, v in conn.execute(select(a.acc_key, a.value_fen).where(a.person_ref == person_ref))}
+
+    def apply_accumulators(self, conn: Connection, operation: str, person_ref: str, deltas: Mapping[str, int]) -> bool:
+        """Add ``deltas`` under ``operation`` once: False (nothing changed) when it was already applied."""
+        j = t.accumulator_journal.c
+        seen = conn.execute(select(j.operation).where(j.operation == operation).limit(1)).first()
+        if seen is not None:
+            return False
+        now = utcnow()
+        for key, delta in sorted(deltas.items()):
+            if not delta:
+                continue
+            conn.execute(
+                t.accumulator_journal.insert().values(
+                    operation=operation, person_ref=person_ref, acc_key=key, delta_fen=delta, created_at=now
+                )
+            )
+            ins = self._insert(t.accumulators).values(person_ref=person_ref, acc_key=key, value_fen=delta)
+            conn.execute(
+                ins.on_conflict_do_update(
+                    index_elements=["person_ref", "acc_key"],
+                    set_={"value_fen": t.accumulators.c.value_fen + ins.excluded.value_fen},
+                )
+            )
+        return True
+
+    # -- adapter state (StateStore) ---------------------------------------------------------------
+
+    def state_value(self, conn: Connection, key: tuple[str, str, str, int, str]) -> int:
+        """One adapter counter (0 when never touched)."""
+        s = t.adapter_state.c
+        v = conn.execute(
+            select(s.value).where(
+                s.adapter == key[0], s.product == key[1], s.member == key[2], s.year == key[3], s.state_key == key[4]
+            )
+        ).scalar()
+        return int(v or 0)
+
+    def apply_state(
+        self, conn: Connection, reference: str, deltas: Sequence[tuple[tuple[str, str, str, int, str], int]]
+    ) -> bool:
+        """Apply adapter deltas once under ``reference`` (False when already applied)."""
+        ins_op = self._insert(t.adapter_state_ops).values(reference=reference, created_at=utcnow())
+        res = conn.execute(ins_op.on_conflict_do_nothing(index_elements=["reference"]))
+        if not res.rowcount:
+            return False
+        for (adapter, product, member, year, key), delta in deltas:
+            ins = self._insert(t.adapter_state).values(
+                adapter=adapter, product=product, member=member, year=year, state_key=key, value=delta
+            )
+            conn.execute(
+                ins.on_conflict_do_update(
+                    index_elements=["adapter", "product", "member", "year", "state_key"],
+                    set_={"value": t.adapter_state.c.value + ins.excluded.value},
+                )
+            )
+        return True
+
+    # -- resolver queue ---------------------------------------------------------------------------
+
+    def enqueue(
+        self,
+        conn: Connection,
+        *,
+        reference: str,
+        action: str,
+        sid: str,
+        payer: str,
+        kind: str,
+        offered_fen: int,
+        reason: str,
+    ) -> None:
+        """Hand a leg to the resolver (idempotent per reference and action)."""
+        now = utcnow()
+        ins = self._insert(t.resolver_queue).values(
+            reference=reference,
+            action=action,
+            settlement_id=sid,
+            payer=payer,
+            kind=kind,
+            offered_fen=offered_fen,
+            reason=reason[:64],
+            state="open",
+            attempts=0,
+            last_error="",
+            created_at=now,
+            updated_at=now,
+        )
+        conn.execute(ins.on_conflict_do_nothing(index_elements=["reference", "action"]))
+
+    def open_queue(self, conn: Connection) -> list[Row[Any]]:
+        """Open resolver entries, oldest first."""
+        q = t.resolver_queue.c
+        return list(conn.execute(select(t.resolver_queue).where(q.state == "open").order_by(q.created_at, q.reference)))
+
+    def queue_entries(self, conn: Connection, sid: str) -> list[Row[Any]]:
+        """Every resolver entry of a settlement."""
+        q = t.resolver_queue.c
+        return list(conn.execute(select(t.resolver_queue).where(q.settlement_id == sid)))
+
+    def update_queue(self, conn: Connection, reference: str, action: str, **values: Any) -> None:
+        """Change one resolver entry."""
+        q = t.resolver_queue.c
+        conn.execute(
+            update(t.resolver_queue)
+            .where(q.reference == reference, q.action == action)
+            .values(updated_at=utcnow(), **values)
+        )
+
+    # -- reversals --------------------------------------------------------------------------------
+
+    def reversal(self, conn: Connection, sid: str) -> Row[Any] | None:
+        """The reversal of a settlement, if any."""
+        return conn.execute(select(t.reversals).where(t.reversals.c.settlement_id == sid)).first()
+
+    def insert_reversal(self, conn: Connection, sid: str, hospital: str, request_id: str, day: dt.date) -> None:
+        """Record a reversal intent (raises IntegrityError when one exists)."""
+        conn.execute(
+            t.reversals.insert().values(
+                settlement_id=sid,
+                hospital_code=hospital,
+                request_id=request_id,
+                status="running",
+                reversed_fen=0,
+                reverse_date=day,
+                created_at=utcnow(),
+            )
+        )
+
+    def complete_reversal(self, conn: Connection, sid: str, reversed_fen: int, response_json: str) -> None:
+        """Store a reversal's answer."""
+        conn.execute(
+            update(t.reversals)
+            .where(t.reversals.c.settlement_id == sid)
+            .values(status="done", reversed_fen=reversed_fen, response_json=response_json, completed_at=utcnow())
+        )
+
+    def running_reversals(self, conn: Connection) -> list[str]:
+        """Settlement ids whose reversal has no answer yet."""
+        r = t.reversals.c
+        return list(conn.execute(select(r.settlement_id).where(r.status == "running")).scalars())
