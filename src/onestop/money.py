@@ -43,6 +43,12 @@ class MoneyError(ValueError):
     """An amount or ratio that cannot be represented exactly in fen."""
 
 
+_int_new = int.__new__
+_int_add = int.__add__
+_int_sub = int.__sub__
+_int_neg = int.__neg__
+
+
 class Fen(int):
     """An amount of money in integer fen (分).
 
@@ -58,35 +64,40 @@ class Fen(int):
 
     def __new__(cls, value: int | Fen = 0) -> Fen:
         """Build from an integer number of fen; floats, bools and text are refused."""
+        kind = value.__class__
+        if kind is int or kind is Fen:  # the common case, checked without isinstance chains
+            return _int_new(cls, value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise MoneyError(f"Fen needs an integer number of fen, got {type(value).__name__} {value!r}")
-        return super().__new__(cls, value)
+        return _int_new(cls, value)
 
+    # Arithmetic results are built with int.__new__ directly: both operands are already known to be
+    # integers, so re-running the constructor's checks would only cost time on the engine's hot path.
     def __add__(self, other: int) -> Fen:
-        if not isinstance(other, int) or isinstance(other, bool):
+        if other.__class__ is bool or not isinstance(other, int):
             return NotImplemented
-        return Fen(int(self) + int(other))
+        return _int_new(Fen, _int_add(self, other))
 
     __radd__ = __add__
 
     def __sub__(self, other: int) -> Fen:
-        if not isinstance(other, int) or isinstance(other, bool):
+        if other.__class__ is bool or not isinstance(other, int):
             return NotImplemented
-        return Fen(int(self) - int(other))
+        return _int_new(Fen, _int_sub(self, other))
 
     def __rsub__(self, other: int) -> Fen:
-        if not isinstance(other, int) or isinstance(other, bool):
+        if other.__class__ is bool or not isinstance(other, int):
             return NotImplemented
-        return Fen(int(other) - int(self))
+        return _int_new(Fen, _int_sub(other, self))
 
     def __neg__(self) -> Fen:
-        return Fen(-int(self))
+        return _int_new(Fen, _int_neg(self))
 
     def __mul__(self, other: int) -> Fen:
         # Only integer multiples (quantities of whole units); ratios go through apply_ratio.
         if not isinstance(other, int) or isinstance(other, bool):
             raise MoneyError("multiply Fen by a ratio with apply_ratio(), which names the rounding")
-        return Fen(int(self) * int(other))
+        return _int_new(Fen, int.__mul__(self, other))
 
     __rmul__ = __mul__
 
