@@ -230,8 +230,10 @@ class Store:
     ) -> bool:
         """Apply adapter deltas once under ``reference`` (False when already applied)."""
         ins_op = self._insert(t.adapter_state_ops).values(reference=reference, created_at=utcnow())
-        res = conn.execute(ins_op.on_conflict_do_nothing(index_elements=["reference"]))
-        if not res.rowcount:
+        claimed = conn.execute(
+            ins_op.on_conflict_do_nothing(index_elements=["reference"]).returning(t.adapter_state_ops.c.reference)
+        ).first()
+        if claimed is None:
             return False
         for (adapter, product, member, year, key), delta in deltas:
             ins = self._insert(t.adapter_state).values(
