@@ -96,7 +96,7 @@ def test_example_values_must_name_real_fields():
 
 def test_unreadable_or_non_yaml_file_is_a_config_error(tmp_path: Path):
     """A missing file or broken YAML is a ConfigError naming the file (and the line for YAML)."""
-    with pytest.raises(ConfigError, match="missing.yaml"):
+    with pytest.raises(ConfigError, match=r"missing\.yaml"):
         load_product(tmp_path / "missing.yaml")
     broken = tmp_path / "broken.yaml"
     broken.write_text("code: [unclosed\nname: x\n", encoding="utf-8")

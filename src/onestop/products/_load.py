@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
-from importlib import resources
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
