@@ -494,21 +494,57 @@ class Gateway:
         policy = self._policy(bill)
         person = self._person(bill)
         with self._person_lock(person):
-            with self.store.read() as conn:
-                acc = self.store.accumulators(conn, person)
-            # The pure funds stage first: a bill the engine refuses is rejected before anything is stored.
-            state = settle_funds(bill, self.catalogs, policy, acc)
-            sid = uuid.uuid4().hex
-            flow = _Flow(sid, hospital, request_id, bill, policy, acc, person, self._plan(sid, bill, state), timeout_at)
-            intent = self._intent_values(flow)
-            needs_calls = any(leg.status == LegStatus.NEW.value for leg in flow.legs)
+            started = self._start(caller, request_id, bill, fingerprint, policy, person, timeout_at, deadline)
+            if isinstance(started, SettleOutcome):
+                return started
             try:
-                if not needs_calls:
-                    return self._settle_local(flow, state, fingerprint, intent)
+                return self._drive(started, resume=False)
+            finally:
+                self._notify()
+
+    def _start(
+        self,
+        caller: Caller,
+        request_id: str,
+        bill: Bill,
+        fingerprint: bytes,
+        policy: Any,
+        person: str,
+        timeout_at: float | None,
+        deadline: float | None,
+    ) -> SettleOutcome | _Flow:
+        """Price and record the intent under the person-year lock; the outcome too when no payer is called.
+
+        The accumulators are read, and the bill priced, inside the write transaction that holds the
+        person's year rows, so a settlement in another process is priced after this one's deltas (or
+        waits while this one's intent is pending). Returns the outcome (local bill or replay), or the
+        flow to drive.
+        """
+        hospital = caller.hospital_code
+        sid = uuid.uuid4().hex
+        years = sorted({bill.visit.admission_date.year, bill.visit.discharge_date.year})
+        wait_until = time.monotonic() + (min(deadline, 30.0) if deadline is not None else 30.0)
+        while True:
+            local: SettleOutcome | None = None
+            try:
                 with self.store.write() as conn:
-                    self.store.insert_key(conn, hospital, request_id, "settle", fingerprint, sid)
-                    self.store.insert_settlement(conn, **intent)
-                    self.store.insert_legs(conn, [leg.row(sid) for leg in flow.legs])
+                    busy = self.store.hold_person(conn, person, years, sid)
+                    if busy is None:
+                        acc = self.store.accumulators(conn, person)
+                        # The pure funds stage first: a bill the engine refuses rolls this transaction back.
+                        state = settle_funds(bill, self.catalogs, policy, acc)
+                        legs = self._plan(sid, bill, state)
+                        flow = _Flow(sid, hospital, request_id, bill, policy, acc, person, legs, timeout_at)
+                        intent = self._intent_values(flow)
+                        if not any(leg.status == LegStatus.NEW.value for leg in flow.legs):
+                            local = self._local_outcome(flow, state)
+                        self.store.insert_key(conn, hospital, request_id, "settle", fingerprint, sid)
+                        self.store.insert_settlement(conn, **intent)
+                        self.store.insert_legs(conn, [leg.row(sid) for leg in flow.legs])
+                        for leg in flow.legs:
+                            leg.dirty = False
+                        if local is not None:
+                            self._write_outcome(conn, flow, local.settlement, local)
             except IntegrityError:
                 doc = self._replay(hospital, request_id, "settle", fingerprint, deadline)
                 if doc is None:
@@ -516,12 +552,25 @@ class Gateway:
                 return SettleOutcome.model_validate_json(json.dumps(doc["outcome"])).model_copy(
                     update={"replayed": True}
                 )
-            for leg in flow.legs:
-                leg.dirty = False
-            try:
-                return self._drive(flow, resume=False)
-            finally:
-                self._notify()
+            if busy is None:
+                if local is not None:
+                    crash_point("after_commit")
+                    return local
+                return flow
+            # Another process's settlement of this person is between intent and outcome.
+            doc = self._replay(hospital, request_id, "settle", fingerprint, deadline)
+            if doc is not None:
+                return SettleOutcome.model_validate_json(json.dumps(doc["outcome"])).model_copy(
+                    update={"replayed": True}
+                )
+            left = wait_until - time.monotonic()
+            if left <= 0:
+                raise RequestInProgress(
+                    "another settlement of this person is in progress", metadata={"settlement_id": busy}
+                )
+            _log.debug("gateway.person_busy", held_by=busy)
+            with self._done:
+                self._done.wait(min(left, 0.05))
 
     def _plan(self, sid: str, bill: Bill, state: FundsState) -> list[_Leg]:
         legs: list[_Leg] = []
@@ -561,10 +610,8 @@ class Gateway:
             "error_reason": "",
         }
 
-    def _settle_local(
-        self, flow: _Flow, state: FundsState, fingerprint: bytes, intent: dict[str, Any]
-    ) -> SettleOutcome:
-        """The fast path: no payer call, so intent and outcome are one transaction."""
+    def _local_outcome(self, flow: _Flow, state: FundsState) -> SettleOutcome:
+        """The fast path: no payer call, so the outcome is computed now and stored with the intent."""
         for idx, _cov in enumerate(flow.bill.coverages):
             leg = self._commercial_leg(flow, idx)
             offer = state.offer_for(idx, reference=leg.reference)
@@ -573,16 +620,7 @@ class Gateway:
             leg.set(offered_fen=offer.total, result_json=answer.model_dump_json())
         settlement = finalize(state)
         check_settlement(settlement)
-        outcome = self._outcome(flow, settlement)
-        with self.store.write() as conn:
-            self.store.insert_key(conn, flow.hospital, flow.request_id, "settle", fingerprint, flow.sid)
-            self.store.insert_settlement(conn, **intent)
-            self.store.insert_legs(conn, [leg.row(flow.sid) for leg in flow.legs])
-            for leg in flow.legs:
-                leg.dirty = False
-            self._write_outcome(conn, flow, settlement, outcome)
-        crash_point("after_commit")
-        return outcome
+        return self._outcome(flow, settlement)
 
     def _commercial_leg(self, flow: _Flow, idx: int) -> _Leg:
         ref = lg.commercial_reference(flow.sid, idx, flow.bill.coverages[idx].payer)

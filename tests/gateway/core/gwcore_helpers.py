@@ -86,3 +86,14 @@ class FakeFund(FundChannel):
         self.ledger[inp.original_reference] = False
         outcome = ReversalOutcome.REVERSED if live else ReversalOutcome.NOTHING_TO_REVERSE
         return ReversalResult(reference=inp.reference, outcome=outcome)
+
+
+def deductible_doc(mdtrt_id: str, *, huiminbao: bool = False) -> dict[str, Any]:
+    """An outpatient bill of one person large enough to use up the whole 310 outpatient deductible."""
+    doc = bill_doc()
+    doc["visit"]["mdtrt_id"] = mdtrt_id
+    doc["patient"]["use_account"] = False
+    doc["lines"][0].update(quantity="3000", amount_fen=195000)
+    if huiminbao:
+        doc["coverages"] = bill_doc("inpatient_car_t_huiminbao.json")["coverages"]
+    return doc

@@ -213,6 +213,41 @@ class Store:
             )
         return True
 
+    def hold_person(self, conn: Connection, person_ref: str, years: Sequence[int], sid: str) -> str | None:
+        """Lock a person's year rows for this transaction and claim them for settlement ``sid``.
+
+        The rows are inserted when missing and locked ``FOR UPDATE`` in year order (SQLite: the
+        ``BEGIN IMMEDIATE`` write lock already serialises), so the caller can read the accumulators
+        and price inside the same transaction. A year held by another settlement that is still
+        PENDING (its deltas not yet applied) is not claimed.
+
+        Returns:
+            None when claimed; else the id of the pending settlement that holds the person.
+        """
+        p = t.person_locks.c
+        ordered = sorted(set(years))
+        now = utcnow()
+        for year in ordered:
+            ins = self._insert(t.person_locks).values(person_ref=person_ref, year=year, holder="", updated_at=now)
+            conn.execute(ins.on_conflict_do_nothing(index_elements=["person_ref", "year"]))
+        held = conn.execute(
+            select(p.holder).where(p.person_ref == person_ref, p.year.in_(ordered)).order_by(p.year).with_for_update()
+        ).scalars()
+        others = {h for h in held if h and h != sid}
+        if others:
+            s = t.settlements.c
+            busy = conn.execute(
+                select(s.settlement_id).where(s.settlement_id.in_(others), s.status == "pending").limit(1)
+            ).scalar()
+            if busy is not None:
+                return str(busy)
+        conn.execute(
+            update(t.person_locks)
+            .where(p.person_ref == person_ref, p.year.in_(ordered))
+            .values(holder=sid, updated_at=now)
+        )
+        return None
+
     # -- adapter state (StateStore) ---------------------------------------------------------------
 
     def state_value(self, conn: Connection, key: tuple[str, str, str, int, str]) -> int:

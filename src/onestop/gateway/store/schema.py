@@ -1,7 +1,8 @@
 """The gateway's tables (SQLAlchemy Core). Alembic migrations create them; this module queries them.
 
 Money columns are BIGINT fen. Personal data: the bill (needed to re-drive and to reverse through a
-channel) is kept whole in ``settlements.bill_json``; every other table keys people by a keyed hash
+channel) is kept whole in ``settlements.bill_json``, encrypted (AES-GCM, see
+:mod:`onestop.gateway.sealing`); every other table keys people by a keyed hash
 (``member_ref``/``person_ref``), so exports and accumulators carry no psn_no, name or certificate.
 """
 
@@ -32,6 +33,7 @@ __all__ = [
     "legs",
     "lines",
     "metadata",
+    "person_locks",
     "resolver_queue",
     "reversals",
     "settlements",
@@ -124,6 +126,17 @@ accumulators = Table(
     Column("person_ref", String(64), primary_key=True),
     Column("acc_key", String(80), primary_key=True),
     Column("value_fen", BigInteger, nullable=False),
+)
+
+# One row per person and benefit year: the row lock that serialises the pricing of one person's
+# settlements across gateway processes; ``holder`` is the settlement whose intent holds the year.
+person_locks = Table(
+    "person_locks",
+    metadata,
+    Column("person_ref", String(64), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("holder", String(40), nullable=False, default=""),
+    Column("updated_at", DateTime, nullable=False),
 )
 
 accumulator_journal = Table(
