@@ -125,6 +125,11 @@ class Adjudication:
         """Total paid on this claim."""
         return sum(self.totals.values())
 
+    @property
+    def paid_lines(self) -> tuple[LinePayment, ...]:
+        """The lines paid something (what an answer carries; :attr:`lines` also lists unpaid ones with their reason)."""
+        return tuple(lp for lp in self.lines if lp.amounts)
+
 
 @dataclass(slots=True)
 class _Cell:

@@ -60,7 +60,7 @@ class ProductPayer:
             reference=offer.reference,
             payer=self.name,
             status=result.status,
-            lines=result.lines if paying else (),
+            lines=result.paid_lines if paying else (),
             totals={c: Fen(v) for c, v in result.totals.items()} if paying and not result.lines else {},
             reason=result.reason.value,
             payer_claim_id=f"{self.name}:{offer.reference}" if paying else "",
