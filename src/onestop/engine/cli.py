@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from pathlib import Path
@@ -40,10 +39,7 @@ def load_payers(path: Path | None) -> dict[str, Any]:
         return {}
     import yaml
 
-    try:
-        products = importlib.import_module("onestop.products")
-    except ModuleNotFoundError as exc:
-        raise InvalidRequest(f"{path}: in-process payers need the onestop.products module") from exc
+    from onestop import products
 
     spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(spec, dict):
