@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete
+import structlog
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from onestop.domain.bill import Bill
@@ -21,6 +23,7 @@ from onestop.engine import check_settlement, settle_funds
 from onestop.errors import IntegrityViolation, InvalidState
 from onestop.gateway import legs as lg
 from onestop.gateway.models import LegStatus, SettlementStatus, SettleOutcome
+from onestop.gateway.service import _check_request_id, _Leg, _line_rows
 from onestop.gateway.store import schema as t
 from onestop.money import Fen, allocate_ints
 from onestop.testing.faults import crash_point
@@ -28,7 +31,9 @@ from onestop.testing.faults import crash_point
 if TYPE_CHECKING:
     from onestop.gateway.service import Caller, Gateway
 
-__all__ = ["apply_to_settlement", "supplement"]
+__all__ = ["apply_to_settlement", "recover_supplements", "supplement"]
+
+_log = structlog.get_logger("onestop.gateway")
 
 _PAYER_RANK = {PayerKey.WORK_INJURY: 1, PayerKey.EMPLOYER: 2, PayerKey.ACCOUNT: 4, PayerKey.PATIENT: 5}
 _CAT_RANK = {c: i for i, c in enumerate(SplitCategory)}
@@ -149,14 +154,42 @@ def apply_to_settlement(
     return out
 
 
+def _coverage_index(bill: Bill, payer: str) -> int:
+    return next(i for i, c in enumerate(bill.coverages) if c.payer == payer)
+
+
+def _fingerprint(settlement_id: str, payer: str) -> bytes:
+    return hashlib.sha256(f"supplement\x00{settlement_id}\x00{payer}".encode()).digest()
+
+
+@dataclass
+class _Plan:
+    """What a supplement sends and where its answer goes (rebuilt identically on recovery)."""
+
+    settlement: Settlement
+    offer: Offer
+    target: CommercialLeg
+    legs: list[_Leg]
+
+
+def _plan(gw: Gateway, m: Any, bill: Bill, legs: list[_Leg], payer: str, ref: str) -> _Plan:
+    """The offer of supplement ``ref``: the engine's offer to ``payer`` cut to what the patient still carries."""
+    settlement = Settlement.model_validate_json(m["settlement_json"])
+    idx = _coverage_index(bill, payer)
+    acc: dict[str, Any] = json.loads(m["accumulators_json"] or "{}")
+    centre = settlement.basic if settlement.basic is not None and settlement.basic.source != "engine" else None
+    state = settle_funds(bill, gw.catalogs, gw._policy(bill), acc, centre_basic=centre)
+    offer = supplement_offer(state.offer_for(idx, reference=ref), settlement)
+    target = next(c for c in reversed(settlement.commercial) if c.payer == payer)
+    return _Plan(settlement, offer, target, legs)
+
+
 def supplement(gw: Gateway, caller: Caller, settlement_id: str, payer: str, request_id: str) -> SettleOutcome:
     """See :meth:`onestop.gateway.Gateway.supplement`."""
-    from onestop.gateway.service import _check_request_id, _Leg, _line_rows
-
     _check_request_id(request_id)
     row = gw._own_row(caller, settlement_id)
     hospital = caller.hospital_code
-    fp = hashlib.sha256(f"supplement\x00{settlement_id}\x00{payer}".encode()).digest()
+    fp = _fingerprint(settlement_id, payer)
     doc = gw._replay(hospital, request_id, "supplement", fp, None)
     if doc is not None:
         return SettleOutcome.model_validate_json(json.dumps(doc["outcome"])).model_copy(update={"replayed": True})
@@ -177,15 +210,10 @@ def supplement(gw: Gateway, caller: Caller, settlement_id: str, payer: str, requ
     ins = gw._insurers.get(payer)
     if ins is None:
         raise InvalidState(f"payer {payer!r} is not configured")
-    settlement = Settlement.model_validate_json(m["settlement_json"])
-    bill = Bill.model_validate_json(m["bill_json"])
-    idx = next(i for i, c in enumerate(bill.coverages) if c.payer == payer)
-    acc: dict[str, Any] = json.loads(m["accumulators_json"] or "{}")
-    centre = settlement.basic if settlement.basic is not None and settlement.basic.source != "engine" else None
-    state = settle_funds(bill, gw.catalogs, gw._policy(bill), acc, centre_basic=centre)
-    ref = f"{lg.commercial_reference(settlement_id, idx, payer)}:s{len(mine)}"
-    offer = supplement_offer(state.offer_for(idx, reference=ref), settlement)
-    leg = _Leg(ref, len(legs), "commercial", payer, LegStatus.CALLED.value, offered_fen=offer.total)
+    bill = Bill.model_validate_json(gw._open_bill(m["bill_json"]))
+    ref = f"{lg.commercial_reference(settlement_id, _coverage_index(bill, payer), payer)}:s{len(mine)}"
+    plan = _plan(gw, m, bill, legs, payer, ref)
+    leg = _Leg(ref, len(legs), "commercial", payer, LegStatus.CALLED.value, offered_fen=plan.offer.total)
     try:
         with gw.store.write() as conn:
             gw.store.insert_key(conn, hospital, request_id, "supplement", fp, settlement_id)
@@ -196,20 +224,39 @@ def supplement(gw: Gateway, caller: Caller, settlement_id: str, payer: str, requ
         if doc is None:
             raise InvalidState("a supplement of this leg is already running") from None
         return SettleOutcome.model_validate_json(json.dumps(doc["outcome"])).model_copy(update={"replayed": True})
-    answer, to_cancel = lg.settle_commercial(gw._loop, ins, offer, gw.config.call_policy.settle_timeout_s)
+    answer, to_cancel = lg.settle_commercial(gw._loop, ins, plan.offer, gw.config.call_policy.settle_timeout_s)
     crash_point("in_adapter_call")
-    target = next(c for c in reversed(settlement.commercial) if c.payer == payer)
+    return _finish(gw, settlement_id, plan, leg, answer, to_cancel, (hospital, request_id), release=False)
+
+
+def _finish(
+    gw: Gateway,
+    settlement_id: str,
+    plan: _Plan,
+    leg: _Leg,
+    answer: CommercialAnswer,
+    to_cancel: bool,
+    key: tuple[str, str] | None,
+    *,
+    release: bool,
+) -> SettleOutcome:
+    """Store a supplement's answer: leg, lines, settlement, resolver entry and the key, in one transaction.
+
+    With ``release`` (recovery) a key whose supplement paid nothing is deleted rather than answered,
+    so the hospital can ask again under the same request id.
+    """
+    ref = leg.reference
     try:
-        new = apply_to_settlement(settlement, offer, answer, target)
+        new = apply_to_settlement(plan.settlement, plan.offer, answer, plan.target)
     except IntegrityViolation:
-        answer = lg.unpaid_answer(offer, AnswerStatus.UNKNOWN, "INTEGRITY_VIOLATION")
+        answer = lg.unpaid_answer(plan.offer, AnswerStatus.UNKNOWN, "INTEGRITY_VIOLATION")
         to_cancel = True
-        new = apply_to_settlement(settlement, offer, answer, target)
+        new = apply_to_settlement(plan.settlement, plan.offer, answer, plan.target)
     got = next(c for c in new.commercial if c.reference == ref)
     status = LegStatus.UNKNOWN if to_cancel else lg.leg_status(got.status)
     leg.set(status=status.value, paid_fen=int(got.paid_fen), reason=got.reason, payer_claim_id=got.payer_claim_id)
     leg.result_json = answer.model_dump_json()
-    legs.append(leg)
+    legs = [g for g in plan.legs if g.reference != ref] + [leg]
     outcome = SettleOutcome(
         settlement_id=settlement_id,
         status=SettlementStatus.SETTLED,
@@ -237,14 +284,73 @@ def supplement(gw: Gateway, caller: Caller, settlement_id: str, payer: str, requ
                 reference=ref,
                 action="cancel",
                 sid=settlement_id,
-                payer=payer,
+                payer=leg.payer,
                 kind="commercial",
-                offered_fen=offer.total,
+                offered_fen=plan.offer.total,
                 reason=leg.reason or "OUTCOME_UNKNOWN",
             )
-        gw.store.complete_key(
-            conn, hospital, request_id, json.dumps({"outcome": json.loads(outcome.model_dump_json())})
-        )
+        if key is not None:
+            if release and not leg.paid_fen:
+                gw.store.forget_key(conn, *key)
+            else:
+                body = json.dumps({"outcome": json.loads(outcome.model_dump_json())})
+                gw.store.complete_key(conn, key[0], key[1], body)
         crash_point("before_commit")
     crash_point("after_commit")
     return outcome
+
+
+def recover_supplements(gw: Gateway) -> int:
+    """Finish every supplement whose payer call was sent but whose answer was never stored.
+
+    The leg (``called``, on a SETTLED settlement) is resolved by a query with its own reference,
+    never re-sent; what the payer paid moves to it as in :func:`supplement`. The supplement's
+    idempotency key is released: answered when the payer paid, deleted when it did not (the
+    hospital may ask again), so it never stays ``running``.
+
+    Returns:
+        How many supplements were finished.
+    """
+    lc, sc, kc = t.legs.c, t.settlements.c, t.idempotency_keys.c
+    with gw.store.read() as conn:
+        stuck = list(
+            conn.execute(
+                select(lc.reference, lc.settlement_id, lc.payer)
+                .join(t.settlements, sc.settlement_id == lc.settlement_id)
+                .where(
+                    lc.kind == "commercial",
+                    lc.status == LegStatus.CALLED.value,
+                    sc.status == SettlementStatus.SETTLED.value,
+                )
+                .order_by(lc.settlement_id, lc.seq)
+            )
+        )
+    done = 0
+    for ref, sid, payer in stuck:
+        ins = gw._insurers.get(payer)
+        if ins is None:
+            _log.warning("gateway.supplement_unrecovered", settlement_id=sid, reason="PAYER_NOT_CONFIGURED")
+            continue
+        with gw.store.read() as conn:
+            row = gw.store.settlement(conn, sid)
+            legs = [_Leg.from_row(r) for r in gw.store.legs(conn, sid)]
+            key_row = conn.execute(
+                select(kc.hospital_code, kc.request_id).where(
+                    kc.settlement_id == sid,
+                    kc.operation == "supplement",
+                    kc.state == "running",
+                    kc.fingerprint == _fingerprint(sid, payer),
+                )
+            ).first()
+        assert row is not None
+        bill = Bill.model_validate_json(gw._open_bill(row._mapping["bill_json"]))
+        plan = _plan(gw, row._mapping, bill, legs, payer, ref)
+        leg = next(g for g in legs if g.reference == ref)
+        answer, to_cancel = lg.settle_commercial(
+            gw._loop, ins, plan.offer, gw.config.call_policy.settle_timeout_s, resume=True
+        )
+        key = (key_row.hospital_code, key_row.request_id) if key_row is not None else None
+        _finish(gw, sid, plan, leg, answer, to_cancel, key, release=True)
+        _log.info("gateway.supplement_recovered", settlement_id=sid, reference=ref, status=leg.status)
+        done += 1
+    return done

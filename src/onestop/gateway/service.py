@@ -374,6 +374,10 @@ class Gateway:
         with lock:
             yield
 
+    def _open_bill(self, stored: str) -> str:
+        """The bill JSON of a ``settlements.bill_json`` value."""
+        return stored
+
     def _today(self) -> dt.date:
         return self.config.today() if self.config.today is not None else dt.datetime.now(_CHINA).date()
 
@@ -949,17 +953,21 @@ class Gateway:
     # -- recovery ---------------------------------------------------------------------------------
 
     def recover(self) -> int:
-        """Re-drive every intent left without an outcome (and every unfinished reversal).
+        """Re-drive every intent left without an outcome (and every unfinished reversal and supplement).
 
         Legs already sent are resolved by query (commercial) or reversal (fund), never re-sent.
+        A supplement whose payer call was sent is resolved by query and its idempotency key released.
 
         Returns:
-            How many intents were driven to an outcome.
+            How many intents and supplements were driven to an outcome.
         """
         with self.store.read() as conn:
             pending = self.store.pending_settlements(conn)
             reversing = self.store.running_reversals(conn)
         n = 0
+        from onestop.gateway._supplement import recover_supplements
+
+        n += recover_supplements(self)
         for sid in pending:
             try:
                 self._recover_one(sid)
@@ -979,7 +987,7 @@ class Gateway:
             legs = [_Leg.from_row(r) for r in self.store.legs(conn, sid)]
         assert row is not None
         m = row._mapping
-        bill = Bill.model_validate_json(m["bill_json"])
+        bill = Bill.model_validate_json(self._open_bill(m["bill_json"]))
         flow = _Flow(
             sid=sid,
             hospital=m["hospital_code"],
