@@ -5,7 +5,19 @@ use them (``onestop.sdk.testing`` holds the conformance kit that runs on top of 
 """
 
 from onestop.testing._clock import FakeClock
+from onestop.testing._fake_http import CentreFault
 from onestop.testing._fake_insurer import FAKE_STATUS, FakeInsurer, FakeInsurerConfig, FakeStep
+from onestop.testing._fake_nhsa import FakeNhsaCentre, NhsaFault
 from onestop.testing._state import InMemoryStateStore
 
-__all__ = ["FAKE_STATUS", "FakeClock", "FakeInsurer", "FakeInsurerConfig", "FakeStep", "InMemoryStateStore"]
+__all__ = [
+    "FAKE_STATUS",
+    "CentreFault",
+    "FakeClock",
+    "FakeInsurer",
+    "FakeInsurerConfig",
+    "FakeNhsaCentre",
+    "FakeStep",
+    "InMemoryStateStore",
+    "NhsaFault",
+]
