@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 from onestop.domain.settlement import DrgSection
+from onestop.drg import case_from_bill, drg_section_for
 
 if TYPE_CHECKING:
     from onestop.engine._stages import FundsState
@@ -17,12 +17,9 @@ def drg_section(state: FundsState) -> DrgSection | None:
     bill = state.bill
     if settings is None or not bill.visit.med_type.is_inpatient:
         return None
-    try:
-        drg = importlib.import_module("onestop.drg")
-    except ModuleNotFoundError:  # the grouper package is optional until it ships
-        return None
     cidl_cost = sum(int(w.line.amount_fen) for w in state.works if w.res.cidl is not None)
     cidl_covered = bool(cidl_cost) and bool(bill.coverages)
-    case = drg.case_from_bill(bill, cidl_cost_fen=cidl_cost, cidl_covered=cidl_covered)
-    section: DrgSection = drg.drg_section_for(case, settings)
-    return section
+    case = case_from_bill(
+        bill, cidl_cost_fen=cidl_cost, cidl_covered=cidl_covered, exclusion_items=settings.exclusion_items
+    )
+    return drg_section_for(case, settings)

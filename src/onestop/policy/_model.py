@@ -14,9 +14,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import Field, JsonValue, model_validator
+from pydantic import Field, model_validator
 
 from onestop.domain.codes import MedicalAssistance, PrescribingContext
+from onestop.drg.settings import DrgSettings
 from onestop.policy._terms import (
     ANY,
     DEFAULT_PHARMACY,
@@ -91,8 +92,8 @@ class RegionalPolicy(PolicyModel):
     """双通道 rules of the province."""
     cross_region: CrossRegionTerms = Field(default_factory=CrossRegionTerms)
     """异地就医 ratio adjustments (none by default)."""
-    drg: dict[str, JsonValue] | None = None
-    """DRG settings (validated by ``onestop.drg``); None when the region has no grouper configured."""
+    drg: DrgSettings | None = None
+    """DRG grouper and payment settings; None when the region has no grouper configured."""
 
     @model_validator(mode="after")
     def _consistent(self) -> RegionalPolicy:
