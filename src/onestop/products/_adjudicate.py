@@ -13,8 +13,8 @@ from decimal import Decimal
 
 from onestop.domain.offer import CATEGORY_ORDER, PAYABLE, AnswerStatus, Category, LineOffer, LinePayment, Offer
 from onestop.errors import InvalidRequest
-from onestop.money import Fen, allocate_ints, apply_ratio
-from onestop.products._schema import Design, Liability
+from onestop.money import allocate_ints, apply_ratio, trusted_fen
+from onestop.products._schema import Design
 from onestop.sdk._reasons import ReasonCode
 
 __all__ = [
@@ -156,14 +156,6 @@ def _cells(offer: Offer) -> list[_Cell]:
     ]
 
 
-def _takes(lia: Liability, cell: _Cell) -> bool:
-    if cell.category not in lia.categories:
-        return False
-    if lia.drugs is None:
-        return True
-    return cell.line is not None and lia.drugs.matches(cell.line)
-
-
 def _declined(design: Design, reason: ReasonCode, pre_existing: bool = False) -> Adjudication:
     return Adjudication(design.code, design.product_year, AnswerStatus.DECLINED, reason, pre_existing)
 
@@ -253,9 +245,20 @@ def adjudicate(
 
     cells = _cells(offer)
     by_liability: list[list[_Cell]] = [[] for _ in design.liabilities]
+    takers: dict[str, list[tuple[int, frozenset[Category]]]] = {}
     for cell in cells:
-        for i, lia in enumerate(design.liabilities):
-            if _takes(lia, cell):
+        # A drug list is matched once per line, not once per cell.
+        open_to = takers.get(cell.sn) if cell.line is not None else None
+        if open_to is None:
+            open_to = [
+                (i, frozenset(lia.categories))
+                for i, lia in enumerate(design.liabilities)
+                if lia.drugs is None or (cell.line is not None and lia.drugs.matches(cell.line))
+            ]
+            if cell.line is not None:
+                takers[cell.sn] = open_to
+        for i, cats in open_to:
+            if cell.category in cats:
                 cell.liability = i
                 by_liability[i].append(cell)
                 break
@@ -346,10 +349,11 @@ def _line_payments(offer: Offer, cells: list[_Cell], reasons: list[ReasonCode]) 
             continue
         biggest = max(mine, key=lambda c: c.amount)  # max keeps the first on ties
         reason = reasons[biggest.liability] if biggest.liability >= 0 else ReasonCode.NOT_COVERED
+        # Built without re-validation: every amount is a non-negative Fen computed above.
         out.append(
-            LinePayment(
+            LinePayment.model_construct(
                 feedetl_sn=lo.feedetl_sn,
-                amounts={c.category: Fen(c.paid) for c in mine if c.paid},
+                amounts={c.category: trusted_fen(c.paid) for c in mine if c.paid},
                 reason=reason.value,
             )
         )
