@@ -440,8 +440,11 @@ class FakeNhsaCentre(FakeJsonServer):
         psn_no = data["psn_no"]
         self._person_of(psn_no, msg)
         for v in self.ledger.visits.values():
-            # The same hospital visit number while no settlement stands is the same visit.
-            if v.ipt_otp_no == ipt_no and v.psn_no == psn_no and self._standing_of(v) is None:
+            # One hospital visit number is one visit: registered again it is the same visit, and once
+            # settled it cannot be registered (and so settled) a second time.
+            if v.ipt_otp_no == ipt_no and v.psn_no == psn_no:
+                if self._standing_of(v) is not None:
+                    raise _Refused(f"门诊/住院号 {ipt_no} 已结算")
                 return {"mdtrt_id": v.mdtrt_id, "psn_no": psn_no, "ipt_otp_no": ipt_no}
         v = _Visit(
             mdtrt_id=self._next("MDTRT"),
