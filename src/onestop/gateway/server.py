@@ -1,0 +1,226 @@
+"""The gRPC server: the three services, health, reflection, one interceptor, TLS/mTLS, N worker processes.
+
+``serve(settings)`` runs until SIGTERM/SIGINT. With ``workers > 1`` it starts that many processes,
+each with its own gateway and server bound to the same port (SO_REUSEPORT: the kernel spreads
+connections over them), and prints the listening line once all are up.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import signal
+import socket
+import sys
+import threading
+from concurrent import futures
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import start_http_server
+
+from onestop.errors import ConfigError, FieldViolation
+from onestop.gateway.auth import Authenticator
+from onestop.gateway.config import GatewayConfig
+from onestop.gateway.interceptors import GatewayInterceptor, Metrics
+from onestop.gateway.service import Gateway
+from onestop.gateway.servicers import add_servicers
+from onestop.gateway.settings import EXAMPLE_ADAPTER, InsurerSpec, ServeSettings
+from onestop.sdk import StateStore
+
+__all__ = ["RunningServer", "configure_logging", "gateway_config", "serve", "start_server"]
+
+_log = structlog.get_logger("onestop.gateway.server")
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+
+
+def configure_logging(level: str = "info") -> None:
+    """JSON log lines on stderr, with the bound request context (request_id, settlement_id, hospital)."""
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level.lower(), logging.INFO)),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+
+
+def _insurer_factory(name: str, spec: InsurerSpec) -> Any:
+    if spec.adapter == EXAMPLE_ADAPTER:
+        from onestop.testing import FakeInsurer
+
+        cls: Any = FakeInsurer.variant(name=name)
+    else:
+        from onestop.sdk import load_adapters
+
+        found = load_adapters(only=[spec.adapter])
+        if spec.adapter not in found:
+            raise ConfigError(
+                f"insurer {name!r}: adapter {spec.adapter!r} is not installed",
+                violations=(FieldViolation(f"insurers.{name}.adapter", "no such installed adapter"),),
+            )
+        cls = found[spec.adapter]
+    # JSON mode: the adapter's strict Config reads decimals and secrets given as text.
+    config = cls.Config.model_validate_json(json.dumps(spec.config))
+
+    def factory(state: StateStore) -> Any:
+        return cls(config, state=state)
+
+    return factory
+
+
+def gateway_config(settings: ServeSettings, **overrides: Any) -> GatewayConfig:
+    """The :class:`GatewayConfig` the settings describe (database, pseudonym key, insurers)."""
+    values: dict[str, Any] = {
+        "database_url": settings.database_url,
+        "pseudonym_key": settings.pseudonym_key.get_secret_value().encode(),
+        "insurer_factories": {n: _insurer_factory(n, s) for n, s in settings.insurers.items()},
+    }
+    values.update(overrides)
+    return GatewayConfig(**values)
+
+
+def _read(path: Any) -> bytes:
+    try:
+        data: bytes = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}", violations=(FieldViolation(str(path), str(exc)),)) from None
+    return data
+
+
+@dataclass
+class RunningServer:
+    """A started server and what it serves."""
+
+    server: grpc.Server
+    port: int
+    gateway: Gateway
+    metrics: Metrics
+
+    def stop(self, grace: float | None = 2.0) -> None:
+        """Stop serving (in-flight calls get ``grace`` seconds) and close the gateway."""
+        self.server.stop(grace).wait()
+        self.gateway.close()
+
+
+def start_server(settings: ServeSettings, gateway: Gateway) -> RunningServer:
+    """Build and start the gRPC server for ``gateway`` on the settings' address.
+
+    Raises:
+        ConfigError: TLS files unreadable, or the port cannot be bound.
+    """
+    mtls = settings.client_ca is not None
+    metrics = Metrics()
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="onestop-rpc"),
+        interceptors=[GatewayInterceptor(Authenticator(settings.tokens, mtls=mtls, dev=settings.dev), metrics)],
+        options=[
+            ("grpc.max_receive_message_length", settings.max_message_bytes),
+            ("grpc.max_send_message_length", 64 * 1024 * 1024),
+            ("grpc.so_reuseport", 1),
+        ],
+    )
+    names = add_servicers(server, gateway, max_lines=settings.max_lines)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in (*names, ""):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection((*names, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    address = f"{settings.host}:{settings.port}"
+    if settings.tls:
+        assert settings.tls_cert is not None
+        assert settings.tls_key is not None
+        creds = grpc.ssl_server_credentials(
+            [(_read(settings.tls_key), _read(settings.tls_cert))],
+            root_certificates=_read(settings.client_ca) if settings.client_ca else None,
+            require_client_auth=mtls,
+        )
+        port = server.add_secure_port(address, creds)
+    else:
+        port = server.add_insecure_port(address)
+    if not port:
+        raise ConfigError(f"cannot listen on {address}", violations=(FieldViolation("port", "cannot be bound"),))
+    server.start()
+    return RunningServer(server=server, port=port, gateway=gateway, metrics=metrics)
+
+
+def _worker(settings: ServeSettings, index: int, ready: Any, stop: Any) -> None:
+    configure_logging(settings.log_level)
+    structlog.contextvars.bind_contextvars(worker=index)
+    running = start_server(settings, Gateway.open(gateway_config(settings)))
+    if settings.metrics_port is not None:
+        start_http_server(settings.metrics_port + index, registry=running.metrics.registry)
+    ready.put(running.port)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers
+    stop.wait()
+    running.stop()
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.bind((host, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def serve(settings: ServeSettings) -> None:
+    """Serve until SIGTERM or SIGINT; print ``listening on HOST:PORT`` once every worker is up."""
+    configure_logging(settings.log_level)
+    if settings.dev:
+        _log.warning(
+            "DEVELOPMENT MODE: unauthenticated calls are accepted; the x-onestop-hospital header names the "
+            "hospital. Never run this in production."
+        )
+    done = threading.Event()
+
+    def _stop(*_: Any) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    if settings.workers == 1:
+        running = start_server(settings, Gateway.open(gateway_config(settings)))
+        if settings.metrics_port is not None:
+            start_http_server(settings.metrics_port, registry=running.metrics.registry)
+        _announce(settings, running.port)
+        done.wait()
+        running.stop()
+        return
+    if settings.port == 0:
+        settings = settings.model_copy(update={"port": _free_port(settings.host)})
+    # Migrations run once, before the workers race to open the database.
+    Gateway.open(gateway_config(settings)).close()
+    ctx = multiprocessing.get_context("spawn")
+    ready, stop = ctx.Queue(), ctx.Event()
+    procs = [ctx.Process(target=_worker, args=(settings, i, ready, stop), daemon=True) for i in range(settings.workers)]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        ready.get(timeout=120)
+    _announce(settings, settings.port)
+    while not done.wait(0.5):
+        if any(not p.is_alive() for p in procs):
+            _log.error("a worker exited; stopping")
+            break
+    stop.set()
+    for p in procs:
+        p.join(10)
+        if p.is_alive():
+            p.terminate()
+
+
+def _announce(settings: ServeSettings, port: int) -> None:
+    auth = "mTLS" if settings.client_ca else ("TLS + token" if settings.tls else "token")
+    if settings.dev:
+        auth += " or dev header (DEVELOPMENT MODE)"
+    _log.info("listening", host=settings.host, port=port, workers=settings.workers, auth=auth)
+    print(f"onestop gateway listening on {settings.host}:{port} ({settings.workers} worker(s), {auth})", flush=True)  # noqa: T201

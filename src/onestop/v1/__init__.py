@@ -1,0 +1,1 @@
+"""Generated code of the onestop.v1 gRPC contract (see proto/)."""
