@@ -210,7 +210,7 @@ def supplement(gw: Gateway, caller: Caller, settlement_id: str, payer: str, requ
     ins = gw._insurers.get(payer)
     if ins is None:
         raise InvalidState(f"payer {payer!r} is not configured")
-    bill = Bill.model_validate_json(gw._open_bill(m["bill_json"]))
+    bill = Bill.model_validate_json(gw.store.open_bill(settlement_id, m["bill_json"]))
     ref = f"{lg.commercial_reference(settlement_id, _coverage_index(bill, payer), payer)}:s{len(mine)}"
     plan = _plan(gw, m, bill, legs, payer, ref)
     leg = _Leg(ref, len(legs), "commercial", payer, LegStatus.CALLED.value, offered_fen=plan.offer.total)
@@ -343,7 +343,7 @@ def recover_supplements(gw: Gateway) -> int:
                 )
             ).first()
         assert row is not None
-        bill = Bill.model_validate_json(gw._open_bill(row._mapping["bill_json"]))
+        bill = Bill.model_validate_json(gw.store.open_bill(sid, row._mapping["bill_json"]))
         plan = _plan(gw, row._mapping, bill, legs, payer, ref)
         leg = next(g for g in legs if g.reference == ref)
         answer, to_cancel = lg.settle_commercial(

@@ -16,14 +16,29 @@ from pathlib import Path
 from typing import Any
 
 from onestop.errors import ConfigError, FieldViolation
+from onestop.gateway.store.sealing import Sealer, dev_key, new_key, parse_keys
 from onestop.sdk import SYSTEM_CLOCK, CallPolicy, Channel, Clock, Insurer, StateStore
 
-__all__ = ["DATABASE_URL_ENV", "FUND_LEG_KINDS", "PSEUDONYM_KEY_ENV", "GatewayConfig", "sqlite_url"]
+__all__ = [
+    "DATABASE_URL_ENV",
+    "DATA_DIR_ENV",
+    "DATA_KEY_ENV",
+    "FUND_LEG_KINDS",
+    "PSEUDONYM_KEY_ENV",
+    "GatewayConfig",
+    "data_sealer",
+    "sqlite_url",
+]
 
 #: Environment variable with the database URL (``postgresql+psycopg://…`` or ``sqlite:///…``).
 DATABASE_URL_ENV = "ONESTOP_DATABASE_URL"
 #: Environment variable with the secret key that pseudonymises member ids (export, accumulators).
 PSEUDONYM_KEY_ENV = "ONESTOP_PSEUDONYM_KEY"
+#: Environment variable with the data key(s) that seal personal data at rest (base64 of 32 bytes; comma-separated
+#: older keys after the current one still open what they sealed).
+DATA_KEY_ENV = "ONESTOP_DATA_KEY"
+#: Environment variable with the development data directory (where a generated data key is kept).
+DATA_DIR_ENV = "ONESTOP_DATA_DIR"
 #: Fund leg kinds that can be routed to a channel.
 FUND_LEG_KINDS = frozenset({"basic", "work_injury", "maternity"})
 
@@ -60,6 +75,10 @@ class GatewayConfig:
         idempotency_retention: How long a stored answer is replayed for a repeated request id.
         recover_on_open: Re-drive intents left without an outcome when the gateway opens.
         today: The settle date of a settlement made now (default: today in China Standard Time).
+        data_key: Key(s) sealing personal data at rest (``ONESTOP_DATA_KEY``: base64 of 32 random bytes;
+            older keys after a comma). Never logged. Required with PostgreSQL unless ``data_dir`` is set.
+        data_dir: Development only: without ``data_key``, a key is generated into a file here (default for
+            SQLite: the database file's directory) and a warning is logged on every open.
     """
 
     database_url: str = "sqlite:///onestop.db"
@@ -75,6 +94,8 @@ class GatewayConfig:
     idempotency_retention: dt.timedelta = dt.timedelta(days=31)
     recover_on_open: bool = True
     today: Callable[[], dt.date] | None = None
+    data_key: str = field(default="", repr=False)
+    data_dir: Path | None = None
 
     def __post_init__(self) -> None:
         bad: list[FieldViolation] = []
@@ -87,12 +108,17 @@ class GatewayConfig:
             bad.append(FieldViolation("idempotency_retention", "must be at least 24 hours"))
         if not self.database_url:
             bad.append(FieldViolation("database_url", "is empty"))
+        if self.data_key:
+            try:
+                parse_keys(self.data_key, field="data_key")
+            except ConfigError as exc:
+                bad.extend(exc.violations)
         if bad:
             raise ConfigError("invalid gateway configuration", violations=tuple(bad))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> GatewayConfig:
-        """A configuration from ``ONESTOP_DATABASE_URL`` and ``ONESTOP_PSEUDONYM_KEY`` plus overrides.
+        """A configuration from ``ONESTOP_DATABASE_URL``, ``_PSEUDONYM_KEY``, ``_DATA_KEY``, ``_DATA_DIR`` plus overrides.
 
         Args:
             env: The environment to read (default ``os.environ``).
@@ -104,5 +130,41 @@ class GatewayConfig:
             values["database_url"] = e[DATABASE_URL_ENV]
         if e.get(PSEUDONYM_KEY_ENV):
             values["pseudonym_key"] = e[PSEUDONYM_KEY_ENV].encode()
+        if e.get(DATA_KEY_ENV):
+            values["data_key"] = e[DATA_KEY_ENV]
+        if e.get(DATA_DIR_ENV):
+            values["data_dir"] = Path(e[DATA_DIR_ENV])
         values.update(overrides)
         return cls(**values)
+
+
+def _sqlite_dir(url: str) -> Path | None:
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    if not path or path == ":memory:":
+        return None
+    return Path(path).resolve().parent
+
+
+def data_sealer(config: GatewayConfig) -> Sealer:
+    """The sealer of personal data at rest for ``config``.
+
+    ``data_key`` when set; else the development key file in ``data_dir`` (or beside an SQLite file),
+    generated on first use and announced by a warning; an in-memory SQLite database gets a key that
+    lives as long as the process (its data does too).
+
+    Raises:
+        ConfigError: PostgreSQL (or another server database) without ``data_key`` or ``data_dir``.
+    """
+    if config.data_key:
+        return Sealer(parse_keys(config.data_key, field="data_key"))
+    where = config.data_dir or _sqlite_dir(config.database_url)
+    if where is not None:
+        return Sealer(parse_keys(dev_key(where), field=str(where)))
+    if config.database_url.startswith("sqlite"):
+        return Sealer(parse_keys(new_key()))
+    raise ConfigError(
+        "no data key to seal personal data with",
+        violations=(FieldViolation(DATA_KEY_ENV, "must be set (or data_dir, for development only)"),),
+    )

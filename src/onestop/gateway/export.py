@@ -25,7 +25,7 @@ from sqlalchemy import select
 from onestop.domain.bill import Bill
 from onestop.domain.settlement import PayerKey, Settlement, SplitCategory
 from onestop.errors import ConfigError, FieldViolation, InvalidRequest
-from onestop.gateway.config import GatewayConfig
+from onestop.gateway.config import GatewayConfig, data_sealer
 from onestop.gateway.models import SettlementStatus
 from onestop.gateway.store import Store, connect, migrate
 from onestop.gateway.store import schema as t
@@ -175,7 +175,7 @@ def export_rows(
     lines: list[dict[str, Any]] = []
     with store.read() as conn:
         for row in conn.execute(q):
-            bill = Bill.model_validate_json(row.bill_json)
+            bill = Bill.model_validate_json(store.open_bill(row.settlement_id, row.bill_json))
             settlement = Settlement.model_validate_json(row.settlement_json)
             m, c, ls = _rows(key, bill, settlement, row.settlement_id, row.settle_date)
             members.setdefault(m["member_id"], m)
@@ -225,10 +225,11 @@ def export(config: GatewayConfig, date_from: dt.date, date_to: dt.date, out: Pat
             "no pseudonym key", violations=(FieldViolation("ONESTOP_PSEUDONYM_KEY", "must be set to export"),)
         )
     ext, paths = _targets(out)
+    sealer = data_sealer(config)
     engine = connect(config.database_url)
     try:
         migrate(engine)
-        members, claims, lines = export_rows(Store(engine), config.pseudonym_key, date_from, date_to)
+        members, claims, lines = export_rows(Store(engine, sealer), config.pseudonym_key, date_from, date_to)
     finally:
         engine.dispose()
     tmp = [p.with_name(f".{p.name}.{os.getpid()}.tmp") for p in paths]

@@ -47,7 +47,7 @@ from onestop.errors import (
     PermissionDenied,
 )
 from onestop.gateway import legs as lg
-from onestop.gateway.config import GatewayConfig
+from onestop.gateway.config import GatewayConfig, data_sealer
 from onestop.gateway.models import (
     LegKind,
     LegOutcome,
@@ -324,6 +324,7 @@ class Gateway:
     @classmethod
     def open(cls, config: GatewayConfig) -> Gateway:
         """Open the database (running migrations), load catalogs/policies/payers, recover open intents."""
+        sealer = data_sealer(config)
         engine = connect(config.database_url)
         migrate(engine)
         catalogs = config.catalogs
@@ -331,7 +332,7 @@ class Gateway:
             from onestop.catalog import default_catalogs
 
             catalogs = default_catalogs()
-        gw = cls(config, Store(engine), catalogs)
+        gw = cls(config, Store(engine, sealer), catalogs)
         if config.recover_on_open:
             gw.recover()
         return gw
@@ -373,10 +374,6 @@ class Gateway:
         lock = self._locks[int(person[:8], 16) % _LOCK_STRIPES]
         with lock:
             yield
-
-    def _open_bill(self, stored: str) -> str:
-        """The bill JSON of a ``settlements.bill_json`` value."""
-        return stored
 
     def _today(self) -> dt.date:
         return self.config.today() if self.config.today is not None else dt.datetime.now(_CHINA).date()
@@ -609,7 +606,7 @@ class Gateway:
             "status": SettlementStatus.PENDING.value,
             "medfee_sumamt": sum(ln.amount_fen for ln in b.lines),
             "fund_paid_fen": 0,
-            "bill_json": b.model_dump_json(),
+            "bill_json": self.store.seal_bill(flow.sid, b.model_dump_json()),
             "accumulators_json": json.dumps(flow.acc, sort_keys=True),
             "error_reason": "",
         }
@@ -987,7 +984,7 @@ class Gateway:
             legs = [_Leg.from_row(r) for r in self.store.legs(conn, sid)]
         assert row is not None
         m = row._mapping
-        bill = Bill.model_validate_json(self._open_bill(m["bill_json"]))
+        bill = Bill.model_validate_json(self.store.open_bill(sid, m["bill_json"]))
         flow = _Flow(
             sid=sid,
             hospital=m["hospital_code"],

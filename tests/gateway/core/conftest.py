@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gateway.core.gwcore_helpers import DATA_KEY
 from sqlalchemy import create_engine, text
 
 from onestop.catalog import default_catalogs
@@ -70,6 +71,7 @@ def open_gateway(db_url: str, catalogs: Any) -> Iterator[Callable[..., Gateway]]
 
     def _open(**kw: Any) -> Gateway:
         kw.setdefault("pseudonym_key", b"test-key")
+        kw.setdefault("data_key", DATA_KEY)
         gw = Gateway.open(GatewayConfig(database_url=db_url, catalogs=catalogs, **kw))
         opened.append(gw)
         return gw

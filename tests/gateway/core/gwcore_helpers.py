@@ -26,6 +26,8 @@ from onestop.sdk import (
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "bills"
 HOSPITAL = "H22010100001"
+#: The data key the tests' gateways seal personal data with (base64 of 32 bytes).
+DATA_KEY = "dGVzdC1kYXRhLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE="
 
 
 def bill_doc(name: str = "outpatient_b_class.json") -> dict[str, Any]:

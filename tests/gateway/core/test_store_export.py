@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from gateway.core.gwcore_helpers import HOSPITAL, bill_doc, fp, make_bill
+from gateway.core.gwcore_helpers import DATA_KEY, HOSPITAL, bill_doc, fp, make_bill
 
 from onestop.errors import InvalidRequest
 from onestop.gateway import Caller, Gateway, GatewayConfig
@@ -75,7 +75,9 @@ def test_export_csv_is_pseudonymous_and_complete(open_gateway: Open, db_url: str
     gw = open_gateway(today=lambda: DAY)
     ids = _settle_some(gw)
     gw.reverse(Caller(HOSPITAL), ids[2], "rev")  # reversed: not exported
-    paths = export(GatewayConfig(database_url=db_url, pseudonym_key=b"secret"), DAY, DAY, tmp_path / "x.csv")
+    paths = export(
+        GatewayConfig(database_url=db_url, pseudonym_key=b"secret", data_key=DATA_KEY), DAY, DAY, tmp_path / "x.csv"
+    )
     members, claims, lines = (_read(p) for p in paths)
     assert sorted(c["settlement_id"] for c in claims) == sorted(ids[:2])
     assert tuple(claims[0]) == CLAIM_COLUMNS
@@ -95,7 +97,9 @@ def test_export_withholds_prices_of_confidential_standards(open_gateway: Open, d
     """A line priced against a confidential standard carries no quantity or unit price in the export."""
     gw = open_gateway(today=lambda: DAY)
     _settle_some(gw)
-    paths = export(GatewayConfig(database_url=db_url, pseudonym_key=b"secret"), DAY, DAY, tmp_path / "x.csv")
+    paths = export(
+        GatewayConfig(database_url=db_url, pseudonym_key=b"secret", data_key=DATA_KEY), DAY, DAY, tmp_path / "x.csv"
+    )
     lines = _read(paths[2])
     conf = [ln for ln in lines if ln["standard_confidential"] == "True"]
     assert all(ln["quantity"] == "" and ln["unit_price_fen"] == "" for ln in conf)
@@ -107,7 +111,7 @@ def test_export_parquet_and_bad_arguments(open_gateway: Open, db_url: str, tmp_p
     pl = pytest.importorskip("polars")
     gw = open_gateway(today=lambda: DAY)
     _settle_some(gw)
-    cfg = GatewayConfig(database_url=db_url, pseudonym_key=b"secret")
+    cfg = GatewayConfig(database_url=db_url, pseudonym_key=b"secret", data_key=DATA_KEY)
     out = tmp_path / "out"
     out.mkdir()
     paths = export(cfg, DAY, DAY, out / "x.parquet")

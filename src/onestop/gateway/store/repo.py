@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, Row, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from onestop.gateway.store import schema as t
+from onestop.gateway.store.sealing import Sealer
 
 __all__ = ["KeyRow", "Store", "utcnow"]
 
@@ -43,12 +44,26 @@ class Store:
 
     Args:
         engine: From :func:`onestop.gateway.store.db.connect`, already migrated.
+        sealer: Seals the stored bill (personal data at rest); None stores it as it is.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, sealer: Sealer | None = None) -> None:
         """Keep the engine."""
         self.engine = engine
         self.dialect = engine.dialect.name
+        self.sealer = sealer
+
+    def seal_bill(self, sid: str, bill_json: str) -> str:
+        """The ``settlements.bill_json`` value of settlement ``sid``'s bill (sealed when a sealer is set)."""
+        return bill_json if self.sealer is None else self.sealer.seal(bill_json, context=f"settlement {sid}")
+
+    def open_bill(self, sid: str, stored: str) -> str:
+        """The bill JSON of settlement ``sid`` from its stored value."""
+        if self.sealer is None:
+            if stored.startswith("osk1:"):
+                raise ValueError(f"settlement {sid}: the bill is sealed and this store has no data key")
+            return stored
+        return self.sealer.open(stored, context=f"settlement {sid}")
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
