@@ -8,6 +8,7 @@ from onestop.testing._clock import FakeClock
 from onestop.testing._fake_http import CentreFault
 from onestop.testing._fake_insurer import FAKE_STATUS, FakeInsurer, FakeInsurerConfig, FakeStep
 from onestop.testing._fake_nhsa import FakeNhsaCentre, NhsaFault
+from onestop.testing._fake_workinjury import FakeWorkInjuryCentre, Recognition, WorkInjuryFault
 from onestop.testing._state import InMemoryStateStore
 
 __all__ = [
@@ -18,6 +19,9 @@ __all__ = [
     "FakeInsurerConfig",
     "FakeNhsaCentre",
     "FakeStep",
+    "FakeWorkInjuryCentre",
     "InMemoryStateStore",
     "NhsaFault",
+    "Recognition",
+    "WorkInjuryFault",
 ]
