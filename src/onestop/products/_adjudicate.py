@@ -15,7 +15,7 @@ from onestop.domain.offer import CATEGORY_ORDER, PAYABLE, AnswerStatus, Category
 from onestop.errors import InvalidRequest
 from onestop.money import allocate_ints, apply_ratio, trusted_fen
 from onestop.products._schema import Design
-from onestop.sdk._reasons import ReasonCode
+from onestop.sdk import ReasonCode
 
 __all__ = [
     "Adjudication",

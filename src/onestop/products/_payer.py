@@ -9,7 +9,7 @@ from onestop.errors import InvalidRequest
 from onestop.money import Fen
 from onestop.products._adjudicate import MemberFacts, adjudicate
 from onestop.products._schema import Design
-from onestop.sdk._reasons import ReasonCode
+from onestop.sdk import ReasonCode
 
 __all__ = ["ProductPayer", "in_process_payer"]
 
