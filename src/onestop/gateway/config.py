@@ -150,7 +150,8 @@ def _sqlite_dir(url: str) -> Path | None:
 def data_sealer(config: GatewayConfig) -> Sealer:
     """The sealer of personal data at rest for ``config``.
 
-    ``data_key`` when set; else the development key file in ``data_dir`` (or beside an SQLite file),
+    ``data_key`` (else ``ONESTOP_DATA_KEY``) when set; else the development key file in ``data_dir``
+    (else ``ONESTOP_DATA_DIR``, else beside an SQLite file),
     generated on first use and announced by a warning; an in-memory SQLite database gets a key that
     lives as long as the process (its data does too).
 
@@ -159,7 +160,11 @@ def data_sealer(config: GatewayConfig) -> Sealer:
     """
     if config.data_key:
         return Sealer(parse_keys(config.data_key, field="data_key"))
-    where = config.data_dir or _sqlite_dir(config.database_url)
+    # A configuration built field by field (not by from_env) still honours the environment.
+    if os.environ.get(DATA_KEY_ENV):
+        return Sealer(parse_keys(os.environ[DATA_KEY_ENV]))
+    env_dir = os.environ.get(DATA_DIR_ENV)
+    where = config.data_dir or (Path(env_dir) if env_dir else None) or _sqlite_dir(config.database_url)
     if where is not None:
         return Sealer(parse_keys(dev_key(where), field=str(where)))
     if config.database_url.startswith("sqlite"):

@@ -120,9 +120,13 @@ def test_rotated_keys_open_what_older_keys_sealed(open_gateway: Open) -> None:
     assert rotated.store.seal_bill(sid, "x").split(":")[1] != stored.split(":")[1]
 
 
-def test_sqlite_without_a_key_generates_a_private_dev_key_once_and_says_so(tmp_path: Path, catalogs: object) -> None:
+def test_sqlite_without_a_key_generates_a_private_dev_key_once_and_says_so(
+    tmp_path: Path, catalogs: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No data key on SQLite: a key file readable by the owner only is generated beside the database, a
     warning names it on every open, and the next open uses the same key."""
+    monkeypatch.delenv("ONESTOP_DATA_KEY", raising=False)
+    monkeypatch.delenv("ONESTOP_DATA_DIR", raising=False)
     url = f"sqlite:///{tmp_path / 'gw.db'}"
     with capture_logs() as logs:
         first = Gateway.open(GatewayConfig(database_url=url, catalogs=catalogs, pseudonym_key=b"k"))
@@ -141,9 +145,13 @@ def test_sqlite_without_a_key_generates_a_private_dev_key_once_and_says_so(tmp_p
     assert key_file.read_text() == key
 
 
-def test_a_server_database_without_a_key_or_a_malformed_key_is_refused(tmp_path: Path) -> None:
+def test_a_server_database_without_a_key_or_a_malformed_key_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """PostgreSQL needs ONESTOP_DATA_KEY (or an explicit development dir); a key that is not base64 of 32
-    bytes is refused at configuration, naming the field."""
+    bytes is refused at configuration, naming the field; the environment serves a config built without it."""
+    monkeypatch.delenv("ONESTOP_DATA_KEY", raising=False)
+    monkeypatch.delenv("ONESTOP_DATA_DIR", raising=False)
     with pytest.raises(ConfigError) as info:
         data_sealer(GatewayConfig(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"))
     assert info.value.violations[0].field == "ONESTOP_DATA_KEY"
@@ -156,3 +164,6 @@ def test_a_server_database_without_a_key_or_a_malformed_key_is_refused(tmp_path:
     assert env.data_key == DATA_KEY
     assert env.data_dir == tmp_path
     assert DATA_KEY not in repr(env)
+    monkeypatch.setenv("ONESTOP_DATA_KEY", DATA_KEY)
+    from_env = data_sealer(GatewayConfig(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    assert Sealer([parse_keys(DATA_KEY)[0]]).open(from_env.seal("b", context="c"), context="c") == "b"
