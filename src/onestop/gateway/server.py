@@ -84,6 +84,8 @@ def gateway_config(settings: ServeSettings, **overrides: Any) -> GatewayConfig:
         "database_url": settings.database_url,
         "pseudonym_key": settings.pseudonym_key.get_secret_value().encode(),
         "insurer_factories": {n: _insurer_factory(n, s) for n, s in settings.insurers.items()},
+        "data_key": settings.data_key.get_secret_value(),
+        "data_dir": settings.data_dir,
     }
     values.update(overrides)
     return GatewayConfig(**values)

@@ -68,6 +68,10 @@ class ServeSettings(_Model):
     """Development mode: unauthenticated calls name their hospital in ``x-onestop-hospital``."""
     database_url: str = "sqlite:///onestop.db"
     pseudonym_key: SecretStr = SecretStr("")
+    data_key: SecretStr = SecretStr("")
+    """Key(s) sealing personal data at rest (``ONESTOP_DATA_KEY``); required on PostgreSQL."""
+    data_dir: Path | None = None
+    """Development only: where a generated data key is kept when ``data_key`` is unset."""
     tokens: dict[Annotated[str, Field(pattern=_SHA256_HEX)], Annotated[str, Field(min_length=1, max_length=50)]] = (
         Field(default_factory=dict)
     )
@@ -98,6 +102,8 @@ _ENV_FIELDS = {
     "THREADS": "threads",
     "DATABASE_URL": "database_url",
     "PSEUDONYM_KEY": "pseudonym_key",
+    "DATA_KEY": "data_key",
+    "DATA_DIR": "data_dir",
     "TLS_CERT": "tls_cert",
     "TLS_KEY": "tls_key",
     "CLIENT_CA": "client_ca",
