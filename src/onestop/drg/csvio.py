@@ -155,6 +155,8 @@ def _text(value: object) -> str:
         return "1" if value else "0"
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, int):  # Fen's str() is its repr
+        return str(int(value))
     return str(value)
 
 

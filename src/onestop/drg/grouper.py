@@ -29,10 +29,10 @@ __all__ = ["DIAGNOSIS_RE", "PROCEDURE_RE", "SCHEME_CHS_DRG_11", "ChsDrg11Grouper
 
 SCHEME_CHS_DRG_11 = "chs-drg-1.1"
 
-DIAGNOSIS_RE = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Za-z]{1,4}(x[0-9]{3})?)?$")
-"""Shape of a 医保版 ICD-10 2.0 diagnosis code (``K35.800``, ``A00.100x001``)."""
-PROCEDURE_RE = re.compile(r"^[0-9]{2}(\.[0-9x]{1,4}(x[0-9]{3})?)?$")
-"""Shape of a 医保版 ICD-9-CM-3 2.0 procedure code (``37.5100``, ``40.3x00x001``)."""
+DIAGNOSIS_RE = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Za-z]{1,4}(x[0-9]{3})?)?(\+[A-Z][0-9]{2}(\.[0-9x]{1,4})?\*)?$")
+"""Shape of a 医保版 ICD-10 2.0 diagnosis code (``K35.800``, ``A00.100x001``, dagger-asterisk ``B44.101+J99.8*``)."""
+PROCEDURE_RE = re.compile(r"^[0-9]{2}(\.[0-9A-Za-z]{1,5}(x[0-9]{3,4})?)?$")
+"""Shape of a 医保版 ICD-9-CM-3 2.0 procedure code (``37.5100``, ``40.3x00x001``, ``17.972K0``)."""
 
 VENT_96H_CODE = "96.7201"
 """呼吸机治疗[大于等于96小时]: the code itself says ≥ 96 hours."""

@@ -102,9 +102,9 @@ def pay(result: GroupResult, case: Case, settings: DrgSettings) -> Payment:
     cost = case.case_cost_fen
     case_cost = None if cost is None else Fen(cost)
     if cidl:
-        trace.append(f"CIDL lines {cidl} fen left out of the DRG case cost")
+        trace.append(f"CIDL lines {int(cidl)} fen left out of the DRG case cost")
     if excluded:
-        trace.append(f"exclusion-list lines {excluded} fen left out of the DRG case cost")
+        trace.append(f"exclusion-list lines {int(excluded)} fen left out of the DRG case cost")
     review: list[str] = []
     if cidl and case.cidl_covered:
         review.append("CIDL drug covered by the patient's commercial product (特例单议 after review)")
@@ -127,7 +127,7 @@ def pay(result: GroupResult, case: Case, settings: DrgSettings) -> Payment:
             cost_class = CostClass.LOW
         else:
             cost_class = CostClass.NORMAL
-        trace.append(f"cost ratio {ratio} = case cost {case_cost} / standard {int(standard)}: {cost_class.value}")
+        trace.append(f"cost ratio {ratio} = case cost {int(case_cost)} / standard {int(standard)}: {cost_class.value}")
     payment = standard
     notes: list[str] = []
     if cost_class is CostClass.LOW and settings.low_ratio_payment is LowRatioPayment.CASE_COST:
