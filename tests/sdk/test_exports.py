@@ -25,7 +25,10 @@ AdapterFixtures ChannelFixtures Inflate LoseAnswer LoseRequest Misreference Reco
 get_adapter_test_class get_channel_test_class sample_bill sample_offer standard_fixtures with_fresh_reference
 """
 
-DOUBLES = "FAKE_STATUS FakeClock FakeInsurer FakeInsurerConfig FakeStep InMemoryStateStore"
+DOUBLES = """
+CentreFault FAKE_STATUS FakeClock FakeInsurer FakeInsurerConfig FakeNhsaCentre FakeStep FakeWorkInjuryCentre
+InMemoryStateStore NhsaFault Recognition WorkInjuryFault
+"""
 
 
 def test_sdk_exports() -> None:
