@@ -22,8 +22,8 @@ from onestop.domain.settlement import Allocation, CommercialLeg, PayerKey, Settl
 from onestop.engine import check_settlement, settle_funds
 from onestop.errors import IntegrityViolation, InvalidState
 from onestop.gateway import legs as lg
+from onestop.gateway._base import _check_request_id, _Leg, _line_rows
 from onestop.gateway.models import LegStatus, SettlementStatus, SettleOutcome
-from onestop.gateway.service import _check_request_id, _Leg, _line_rows
 from onestop.gateway.store import schema as t
 from onestop.money import Fen, allocate_ints
 from onestop.testing.faults import crash_point

@@ -20,6 +20,7 @@ __all__ = [
     "LegKind",
     "LegOutcome",
     "LegStatus",
+    "MaintenanceReport",
     "ReconcileLine",
     "ReconcileReport",
     "ReverseOutcome",
@@ -164,3 +165,12 @@ class ReconcileReport(_Model):
     medfee_sumamt: NonNegFen
     lines: tuple[ReconcileLine, ...]
     settlement_ids: tuple[str, ...]
+
+
+class MaintenanceReport(_Model):
+    """What one :meth:`~onestop.gateway.Gateway.maintenance` pass did."""
+
+    resolved: Annotated[int, Field(ge=0)]
+    """Resolver entries closed (legs cancelled, reversed or undone at their payer)."""
+    reaped_keys: Annotated[int, Field(ge=0)]
+    """Finished idempotency keys deleted because they were older than the retention."""

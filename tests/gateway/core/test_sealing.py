@@ -69,10 +69,10 @@ def test_recovery_opens_the_sealed_bill_and_a_wrong_key_is_refused(
         if name == "in_adapter_call":
             raise Crash(name)
 
-    monkeypatch.setattr("onestop.gateway.service.crash_point", crash)
+    monkeypatch.setattr("onestop.gateway._settle.crash_point", crash)
     with pytest.raises(Crash):
         gw.settle(ME, "r-1", bill, fp(bill))
-    monkeypatch.setattr("onestop.gateway.service.crash_point", lambda name: None)
+    monkeypatch.setattr("onestop.gateway._settle.crash_point", lambda name: None)
     wrong = open_gateway(insurers={"huiminbao": ins}, recover_on_open=False, data_key=new_key())
     sid = wrong.list(ME, dt.date(2000, 1, 1), dt.date(2100, 1, 1), 10, "").items[0].settlement_id
     with pytest.raises(OnestopError, match="sealed with data key") as info:

@@ -272,10 +272,10 @@ def test_crash_after_the_payer_call_is_recovered_by_query(open_gateway: Open, mo
         if name == "in_adapter_call":
             raise Crash(name)
 
-    monkeypatch.setattr("onestop.gateway.service.crash_point", crash)
+    monkeypatch.setattr("onestop.gateway._settle.crash_point", crash)
     with pytest.raises(Crash):
         gw.settle(ME, "r-1", bill, fp(bill))
-    monkeypatch.setattr("onestop.gateway.service.crash_point", lambda name: None)
+    monkeypatch.setattr("onestop.gateway._settle.crash_point", lambda name: None)
     assert gw.list(ME, dt.date(2000, 1, 1), dt.date(2100, 1, 1), 10, "").items[0].status is SettlementStatus.PENDING
     gw2 = open_gateway(insurers={"huiminbao": ins})  # recovery on open
     out = gw2.settle(ME, "r-1", bill, fp(bill))

@@ -1,0 +1,56 @@
+"""One maintenance pass: the resolver closes what is open, expired idempotency keys are reaped."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from gateway.core.gwcore_helpers import HOSPITAL, bill_doc, fp, make_bill
+from sqlalchemy import update
+
+from onestop.gateway import Caller, Gateway, LegStatus
+from onestop.gateway.models import MaintenanceReport
+from onestop.gateway.store import schema as t
+from onestop.gateway.store import utcnow
+from onestop.testing import FakeInsurer, FakeStep
+
+ME = Caller(HOSPITAL)
+Open = Callable[..., Gateway]
+
+
+def _age(gw: Gateway, request_id: str, days: int) -> None:
+    k = t.idempotency_keys.c
+    with gw.store.write() as conn:
+        conn.execute(
+            update(t.idempotency_keys)
+            .where(k.request_id == request_id)
+            .values(created_at=utcnow() - dt.timedelta(days=days))
+        )
+
+
+def test_maintenance_resolves_open_legs_and_reaps_only_expired_finished_keys(open_gateway: Open) -> None:
+    """An unknown commercial leg is cancelled by the pass; a finished key past the retention is deleted (its
+    request id may run again), a younger one and a still-running one are kept; a second pass does nothing."""
+    ins = FakeInsurer.variant(name="huiminbao")()
+    gw = open_gateway(insurers={"huiminbao": ins}, idempotency_retention=dt.timedelta(days=7))
+    ins.script("settle", FakeStep(after=True, raise_=ConnectionResetError("lost")))
+    ins.script("query", *(FakeStep(raise_=ConnectionResetError("down")) for _ in range(3)))
+    doc = bill_doc("inpatient_car_t_huiminbao.json")
+    unknown = make_bill(doc)
+    out = gw.settle(ME, "old", unknown, fp(unknown))
+    assert out.legs[-1].status is LegStatus.UNKNOWN
+    young = make_bill(bill_doc())
+    gw.settle(ME, "young", young, fp(young))
+    with gw.store.write() as conn:
+        gw.store.insert_key(conn, HOSPITAL, "stuck", "settle", b"\x00" * 32, "none")
+    _age(gw, "old", 8)
+    _age(gw, "stuck", 30)
+    _age(gw, "young", 6)
+
+    assert gw.maintenance() == MaintenanceReport(resolved=1, reaped_keys=1)
+    assert gw.get(ME, out.settlement_id).legs[-1].status is LegStatus.CANCELLED
+    with gw.store.read() as conn:
+        assert gw.store.key(conn, HOSPITAL, "old") is None
+        assert gw.store.key(conn, HOSPITAL, "young") is not None
+        assert gw.store.key(conn, HOSPITAL, "stuck") is not None
+    assert gw.maintenance() == MaintenanceReport(resolved=0, reaped_keys=0)
