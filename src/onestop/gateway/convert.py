@@ -102,8 +102,7 @@ def doc_from_proto(msg: Message) -> dict[str, Any]:
     """The JSON document of a request message whose fields are named as the model's.
 
     Empty text is left out (the model's default applies, or "field required" names it); integers
-    and booleans are always given; an optional field is given only when set; an unset message is
-    left out.
+    and booleans are always given; an unset optional field is null; an unset message is left out.
     """
     out: dict[str, Any] = {}
     for fd in msg.DESCRIPTOR.fields:
@@ -114,8 +113,7 @@ def doc_from_proto(msg: Message) -> dict[str, Any]:
             if msg.HasField(fd.name):
                 out[fd.name] = doc_from_proto(value)
         elif fd.has_presence:
-            if msg.HasField(fd.name):
-                out[fd.name] = value
+            out[fd.name] = value if msg.HasField(fd.name) else None
         elif fd.type == FieldDescriptor.TYPE_STRING:
             if value:
                 out[fd.name] = value

@@ -215,37 +215,38 @@ def _wire(value: Any) -> Any:
     return value
 
 
+def _fill(out: Any, source: Any) -> None:
+    """Copy a grouper dataclass into its message, field by field (None stays unset)."""
+    for fd in out.DESCRIPTOR.fields:
+        value = getattr(source, fd.name, None)
+        if value is None or fd.message_type is not None:
+            continue
+        wire = _wire(value)
+        if fd.is_repeated:
+            getattr(out, fd.name).extend(wire)
+        else:
+            setattr(out, fd.name, wire)
+
+
 class DrgServicer(drg_service_pb2_grpc.DrgServiceServicer):
     """DrgService: delegates to ``onestop.drg`` when it is installed; UNIMPLEMENTED otherwise."""
 
     def Group(self, request: Any, context: grpc.ServicerContext) -> Any:
-        """Group and price one case."""
+        """Group one case and, when its region and discharge date are given, price it."""
         try:
-            drg = importlib.import_module("onestop.drg")
+            drg: Any = importlib.import_module("onestop.drg")
         except ModuleNotFoundError:
-            drg = None
-        group = getattr(drg, "group", None)
-        case_type = getattr(drg, "Case", None)
-        if group is None or case_type is None:
-            raise UnsupportedFlow("DRG grouping is not available in this build", metadata={"rpc": "Group"})
+            raise UnsupportedFlow("DRG grouping is not available in this build", metadata={"rpc": "Group"}) from None
         doc = doc_from_proto(request.case)
         try:
-            case = case_type.model_validate_json(json.dumps(doc))
+            case = drg.Case.model_validate_json(json.dumps(doc))
         except ValidationError as exc:
             raise InvalidRequest("the case is not valid", violations=violations_from(exc)) from None
-        result = group(case)
+        result = drg.group(case)
         out = drg_service_pb2.GroupResponse()
-        for fd in out.DESCRIPTOR.fields:
-            value = getattr(result, fd.name, None)
-            if value is None and fd.name.endswith("_fen"):
-                value = getattr(result, fd.name.removesuffix("_fen"), None)
-            if value is None:
-                continue
-            wire = _wire(value)
-            if fd.is_repeated:
-                getattr(out, fd.name).extend(wire)
-            else:
-                setattr(out, fd.name, wire if fd.type != fd.TYPE_STRING else str(wire))
+        _fill(out, result)
+        if case.region is not None and case.discharge_date is not None:
+            _fill(out.payment, drg.pay(result, case, drg.settings_for(case.region, case.discharge_date)))
         return out
 
 

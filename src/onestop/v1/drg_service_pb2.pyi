@@ -165,69 +165,118 @@ Global___GroupRequest: _TypeAlias = GroupRequest  # noqa: Y015
 
 @_typing.final
 class GroupResponse(_message.Message):
+    """The grouper's answer for one case and, when the case's region configures DRG payment, what DRG pays."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CASE_ID_FIELD_NUMBER: _builtins.int
+    SCHEME_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
     MDC_FIELD_NUMBER: _builtins.int
     ADRG_FIELD_NUMBER: _builtins.int
     DRG_FIELD_NUMBER: _builtins.int
     DRG_NAME_FIELD_NUMBER: _builtins.int
     WEIGHT_FIELD_NUMBER: _builtins.int
-    BASE_RATE_FEN_FIELD_NUMBER: _builtins.int
-    DRG_PAYMENT_FEN_FIELD_NUMBER: _builtins.int
-    CASE_COST_FEN_FIELD_NUMBER: _builtins.int
-    COST_RATIO_FIELD_NUMBER: _builtins.int
-    COST_CLASS_FIELD_NUMBER: _builtins.int
-    SPECIAL_REVIEW_FIELD_NUMBER: _builtins.int
-    SPECIAL_REVIEW_REASON_FIELD_NUMBER: _builtins.int
-    MISSING_FIELDS_FIELD_NUMBER: _builtins.int
+    CC_LEVEL_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
     TRACE_FIELD_NUMBER: _builtins.int
-    SCHEME_FIELD_NUMBER: _builtins.int
+    PAYMENT_FIELD_NUMBER: _builtins.int
     case_id: _builtins.str
+    scheme: _builtins.str
     status: _builtins.str
-    """grouped, ungroupable (0000 groups), missing_data, ..."""
+    """grouped, ungroupable, ambiguous, invalid, sex_conflict, missing_data."""
     mdc: _builtins.str
     adrg: _builtins.str
     drg: _builtins.str
     drg_name: _builtins.str
     weight: _builtins.str
-    base_rate_fen: _builtins.int
-    drg_payment_fen: _builtins.int
-    case_cost_fen: _builtins.int
-    cost_ratio: _builtins.str
-    cost_class: _builtins.str
-    special_review: _builtins.bool
-    special_review_reason: _builtins.str
-    scheme: _builtins.str
-    @_builtins.property
-    def missing_fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    cc_level: _builtins.str
+    """MCC, CC or empty."""
+    reason: _builtins.str
+    """One line saying why, for any status."""
     @_builtins.property
     def trace(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def payment(self) -> Global___DrgPayment:
+        """Absent when the case names no region and discharge date."""
+
     def __init__(
         self,
         *,
         case_id: _builtins.str = ...,
+        scheme: _builtins.str = ...,
         status: _builtins.str = ...,
         mdc: _builtins.str = ...,
         adrg: _builtins.str = ...,
         drg: _builtins.str = ...,
         drg_name: _builtins.str = ...,
         weight: _builtins.str | None = ...,
+        cc_level: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        trace: _abc.Iterable[_builtins.str] | None = ...,
+        payment: Global___DrgPayment | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_weight", b"_weight", "payment", b"payment", "weight", b"weight"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_weight", b"_weight", "adrg", b"adrg", "case_id", b"case_id", "cc_level", b"cc_level", "drg", b"drg", "drg_name", b"drg_name", "mdc", b"mdc", "payment", b"payment", "reason", b"reason", "scheme", b"scheme", "status", b"status", "trace", b"trace", "weight", b"weight"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__weight: _TypeAlias = _typing.Literal["weight"]  # noqa: Y015
+    _WhichOneofArgType__weight: _TypeAlias = _typing.Literal["_weight", b"_weight"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__weight) -> _WhichOneofReturnType__weight | None: ...
+
+Global___GroupResponse: _TypeAlias = GroupResponse  # noqa: Y015
+
+@_typing.final
+class DrgPayment(_message.Message):
+    """What DRG pays the hospital for the case; amounts absent where the input lacks what they need."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BASE_RATE_FEN_FIELD_NUMBER: _builtins.int
+    POINTS_FIELD_NUMBER: _builtins.int
+    STANDARD_FEN_FIELD_NUMBER: _builtins.int
+    DRG_PAYMENT_FEN_FIELD_NUMBER: _builtins.int
+    CASE_COST_FEN_FIELD_NUMBER: _builtins.int
+    CIDL_COST_FEN_FIELD_NUMBER: _builtins.int
+    EXCLUDED_COST_FEN_FIELD_NUMBER: _builtins.int
+    COST_RATIO_FIELD_NUMBER: _builtins.int
+    COST_CLASS_FIELD_NUMBER: _builtins.int
+    SPECIAL_REVIEW_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    TRACE_FIELD_NUMBER: _builtins.int
+    base_rate_fen: _builtins.int
+    points: _builtins.str
+    standard_fen: _builtins.int
+    drg_payment_fen: _builtins.int
+    case_cost_fen: _builtins.int
+    """Case cost without CIDL and excluded lines."""
+    cidl_cost_fen: _builtins.int
+    excluded_cost_fen: _builtins.int
+    cost_ratio: _builtins.str
+    cost_class: _builtins.str
+    special_review: _builtins.bool
+    reason: _builtins.str
+    @_builtins.property
+    def trace(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
         base_rate_fen: _builtins.int | None = ...,
+        points: _builtins.str | None = ...,
+        standard_fen: _builtins.int | None = ...,
         drg_payment_fen: _builtins.int | None = ...,
         case_cost_fen: _builtins.int | None = ...,
+        cidl_cost_fen: _builtins.int = ...,
+        excluded_cost_fen: _builtins.int = ...,
         cost_ratio: _builtins.str | None = ...,
         cost_class: _builtins.str = ...,
         special_review: _builtins.bool = ...,
-        special_review_reason: _builtins.str = ...,
-        missing_fields: _abc.Iterable[_builtins.str] | None = ...,
+        reason: _builtins.str = ...,
         trace: _abc.Iterable[_builtins.str] | None = ...,
-        scheme: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_base_rate_fen", b"_base_rate_fen", "_case_cost_fen", b"_case_cost_fen", "_cost_ratio", b"_cost_ratio", "_drg_payment_fen", b"_drg_payment_fen", "_weight", b"_weight", "base_rate_fen", b"base_rate_fen", "case_cost_fen", b"case_cost_fen", "cost_ratio", b"cost_ratio", "drg_payment_fen", b"drg_payment_fen", "weight", b"weight"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_base_rate_fen", b"_base_rate_fen", "_case_cost_fen", b"_case_cost_fen", "_cost_ratio", b"_cost_ratio", "_drg_payment_fen", b"_drg_payment_fen", "_points", b"_points", "_standard_fen", b"_standard_fen", "base_rate_fen", b"base_rate_fen", "case_cost_fen", b"case_cost_fen", "cost_ratio", b"cost_ratio", "drg_payment_fen", b"drg_payment_fen", "points", b"points", "standard_fen", b"standard_fen"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_base_rate_fen", b"_base_rate_fen", "_case_cost_fen", b"_case_cost_fen", "_cost_ratio", b"_cost_ratio", "_drg_payment_fen", b"_drg_payment_fen", "_weight", b"_weight", "adrg", b"adrg", "base_rate_fen", b"base_rate_fen", "case_cost_fen", b"case_cost_fen", "case_id", b"case_id", "cost_class", b"cost_class", "cost_ratio", b"cost_ratio", "drg", b"drg", "drg_name", b"drg_name", "drg_payment_fen", b"drg_payment_fen", "mdc", b"mdc", "missing_fields", b"missing_fields", "scheme", b"scheme", "special_review", b"special_review", "special_review_reason", b"special_review_reason", "status", b"status", "trace", b"trace", "weight", b"weight"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_base_rate_fen", b"_base_rate_fen", "_case_cost_fen", b"_case_cost_fen", "_cost_ratio", b"_cost_ratio", "_drg_payment_fen", b"_drg_payment_fen", "_points", b"_points", "_standard_fen", b"_standard_fen", "base_rate_fen", b"base_rate_fen", "case_cost_fen", b"case_cost_fen", "cidl_cost_fen", b"cidl_cost_fen", "cost_class", b"cost_class", "cost_ratio", b"cost_ratio", "drg_payment_fen", b"drg_payment_fen", "excluded_cost_fen", b"excluded_cost_fen", "points", b"points", "reason", b"reason", "special_review", b"special_review", "standard_fen", b"standard_fen", "trace", b"trace"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__base_rate_fen: _TypeAlias = _typing.Literal["base_rate_fen"]  # noqa: Y015
     _WhichOneofArgType__base_rate_fen: _TypeAlias = _typing.Literal["_base_rate_fen", b"_base_rate_fen"]  # noqa: Y015
@@ -237,8 +286,10 @@ class GroupResponse(_message.Message):
     _WhichOneofArgType__cost_ratio: _TypeAlias = _typing.Literal["_cost_ratio", b"_cost_ratio"]  # noqa: Y015
     _WhichOneofReturnType__drg_payment_fen: _TypeAlias = _typing.Literal["drg_payment_fen"]  # noqa: Y015
     _WhichOneofArgType__drg_payment_fen: _TypeAlias = _typing.Literal["_drg_payment_fen", b"_drg_payment_fen"]  # noqa: Y015
-    _WhichOneofReturnType__weight: _TypeAlias = _typing.Literal["weight"]  # noqa: Y015
-    _WhichOneofArgType__weight: _TypeAlias = _typing.Literal["_weight", b"_weight"]  # noqa: Y015
+    _WhichOneofReturnType__points: _TypeAlias = _typing.Literal["points"]  # noqa: Y015
+    _WhichOneofArgType__points: _TypeAlias = _typing.Literal["_points", b"_points"]  # noqa: Y015
+    _WhichOneofReturnType__standard_fen: _TypeAlias = _typing.Literal["standard_fen"]  # noqa: Y015
+    _WhichOneofArgType__standard_fen: _TypeAlias = _typing.Literal["_standard_fen", b"_standard_fen"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__base_rate_fen) -> _WhichOneofReturnType__base_rate_fen | None: ...
     @_typing.overload
@@ -248,6 +299,8 @@ class GroupResponse(_message.Message):
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__drg_payment_fen) -> _WhichOneofReturnType__drg_payment_fen | None: ...
     @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__weight) -> _WhichOneofReturnType__weight | None: ...
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__points) -> _WhichOneofReturnType__points | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__standard_fen) -> _WhichOneofReturnType__standard_fen | None: ...
 
-Global___GroupResponse: _TypeAlias = GroupResponse  # noqa: Y015
+Global___DrgPayment: _TypeAlias = DrgPayment  # noqa: Y015
