@@ -26,6 +26,22 @@ from onestop.drg import GroupStatus
         (("C83.300",), (), "RS15"),
         # MDC F, surgical: CABG 36.1000x001 → FC1 (offers 1/5).
         (("I35.000",), ("36.1000x001",), "FC15"),
+        # MDC B: cerebral infarction → BR2 (offers 3/5); head injury → BY1.
+        (("I63.900",), (), "BR25"),
+        (("S06.000",), (), "BY15"),
+        # MDC C: cataract with phacoemulsification → CB3; without surgery → CW1 (unsplit).
+        (("H25.900",), ("13.4100x001",), "CB35"),
+        (("H25.900",), (), "CW19"),
+        # MDC I: hip fracture / knee arthrosis with joint replacement → IC2 (unsplit).
+        (("S72.000",), ("81.5100",), "IC29"),
+        (("M17.900",), ("81.5400",), "IC29"),
+        # MDC K: type 2 diabetes → KS1. MDC L: urinary stone → LX1. MDC M: prostate hyperplasia → MZ1.
+        (("E11.900",), (), "KS15"),
+        (("N20.000",), (), "LX15"),
+        (("N40.x00",), (), "MZ15"),
+        # MDC T: depressive episode → TS1 (unsplit). MDC V: anaphylaxis-type reaction → VS1 (offers 3/5).
+        (("F32.900",), (), "TS19"),
+        (("T78.400",), (), "VS15"),
     ],
 )
 def test_mdc_families_by_hand(diagnoses: tuple[str, ...], procedures: tuple[str, ...], drg: str) -> None:
@@ -35,6 +51,29 @@ def test_mdc_families_by_hand(diagnoses: tuple[str, ...], procedures: tuple[str,
     assert r.drg == drg
     assert r.adrg == drg[:3]
     assert r.mdc == drg[0]
+
+
+@pytest.mark.parametrize(
+    ("diagnoses", "procedures", "drg"),
+    [
+        # MDC N: uterine leiomyoma with abdominal hysterectomy → NC1 (unsplit).
+        (("D25.900",), ("68.4901",), "NC19"),
+        # MDC O: caesarean section → OB1; the same principal without the operation → OZ1.
+        (("O82.000",), ("74.1x01",), "OB15"),
+        (("O82.000",), (), "OZ15"),
+    ],
+)
+def test_female_mdc_families_by_hand(diagnoses: tuple[str, ...], procedures: tuple[str, ...], drg: str) -> None:
+    """Female cases of MDC N and O group by the same rules (and pass the sex edit)."""
+    r = grouped(*diagnoses, procedures=procedures, sex="2")
+    assert r.status is GroupStatus.GROUPED, r.trace
+    assert r.drg == drg
+
+
+def test_mcc_takes_suffix_3_where_the_adrg_has_no_1() -> None:
+    """BR2 offers only 3/5: an MCC (I50.900) gives BR23."""
+    r = grouped("I63.900", "I50.900")
+    assert (r.drg, r.cc_level) == ("BR23", "MCC")
 
 
 def test_weight_comes_from_the_harbin_list() -> None:

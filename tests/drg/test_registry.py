@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from importlib import resources
+from pathlib import Path
 
 import pytest
 from drg.drg_helpers import case
 
 from onestop.drg import GroupStatus, group, grouper_for, load_tables
-from onestop.errors import NoGrouper
-from onestop.policy import policy_for
+from onestop.errors import ConfigError, NoGrouper
+from onestop.policy import load_policy, policy_for
 
 
 def test_textbook_region_uses_chs_drg_11_with_harbin_tables() -> None:
@@ -55,3 +57,15 @@ def test_group_chooses_by_the_case_region_and_date() -> None:
     assert group(case("J18.900")).status is GroupStatus.MISSING_DATA
     with pytest.raises(NoGrouper):
         group(case("J18.900", region="220100", discharge_date=dt.date(2026, 3, 1)))
+
+
+def test_bad_drg_section_in_a_policy_file_names_the_field(tmp_path: Path) -> None:
+    """A policy file whose drg section writes a threshold as a YAML float is refused, naming file and field."""
+    text = resources.files("onestop.policy").joinpath("regions", "textbook.yaml").read_text(encoding="utf-8")
+    assert 'high_ratio: "3"' in text
+    path = tmp_path / "textbook.yaml"
+    path.write_text(text.replace('high_ratio: "3"', "high_ratio: 3.5"), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_policy(path)
+    fields = [v.field for v in info.value.violations]
+    assert any("textbook.yaml" in f and "drg.high_ratio" in f for f in fields)
