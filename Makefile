@@ -16,12 +16,23 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt $(ADAPTERS)
 	for a in $(dir $(ADAPTERS)); do $(BIN)/pip install -q -c constraints.txt -e $$a || exit 1; done
 	touch $(STAMP)
 
+# The gateway in DEVELOPMENT MODE (no auth: the x-onestop-hospital header names the hospital) on SQLite
+# in .onestop/, with the packaged catalogs and regions and the example 惠民保 insurer. Try it with
+# `$(BIN)/python examples/client/cashier.py --target 127.0.0.1:$(PORT)`.
+PORT ?= 50051
 run: $(STAMP)
-	$(BIN)/onestop demo
+	mkdir -p .onestop
+	$(BIN)/onestop serve --dev --port $(PORT) --database-url sqlite:///.onestop/dev.db --example-insurer huiminbao
+
+# Regenerate src/onestop/v1 from proto/ (committed; a test fails when it is stale).
+protos: $(STAMP)
+	$(BIN)/python proto/generate.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples adapters
 	$(BIN)/ruff format --check src tests bench examples adapters
+	$(BIN)/buf lint
+	$(BIN)/buf breaking --against proto/baseline.binpb
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src/onestop

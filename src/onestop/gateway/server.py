@@ -39,11 +39,23 @@ _log = structlog.get_logger("onestop.gateway.server")
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
 
-def configure_logging(level: str = "info") -> None:
-    """JSON log lines on stderr, with the bound request context (request_id, settlement_id, hospital)."""
+def configure_logging(level: str = "info", *, worker: int | None = None) -> None:
+    """JSON log lines on stderr, with the bound request context (request_id, settlement_id, hospital).
+
+    Args:
+        level: Lowest level written.
+        worker: Index of this worker process, added to every line when several serve one port.
+    """
+
+    def _worker(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+        if worker is not None:
+            event["worker"] = worker
+        return event
+
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            _worker,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.JSONRenderer(ensure_ascii=False),
@@ -156,8 +168,7 @@ def start_server(settings: ServeSettings, gateway: Gateway) -> RunningServer:
 
 
 def _worker(settings: ServeSettings, index: int, ready: Any, stop: Any) -> None:
-    configure_logging(settings.log_level)
-    structlog.contextvars.bind_contextvars(worker=index)
+    configure_logging(settings.log_level, worker=index)
     running = start_server(settings, Gateway.open(gateway_config(settings)))
     if settings.metrics_port is not None:
         start_http_server(settings.metrics_port + index, registry=running.metrics.registry)
