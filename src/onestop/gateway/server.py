@@ -14,6 +14,7 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import MutableMapping
 from concurrent import futures
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +48,7 @@ def configure_logging(level: str = "info", *, worker: int | None = None) -> None
         worker: Index of this worker process, added to every line when several serve one port.
     """
 
-    def _worker(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    def _worker(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
         if worker is not None:
             event["worker"] = worker
         return event
