@@ -139,7 +139,7 @@ class ChsDrg11Grouper:
         candidates = self._procedure_candidates(procedures)
         hit = self._pre_mdc_a(case, procset, candidates, trace)
         if hit is None:
-            hit = self._newborn(case, principal, secondaries, procset, candidates, trace)
+            hit = self._newborn(case, principal, secondaries, procset, trace)
         if hit is None:
             hit = self._by_principal(case, principal, secondaries, procset, candidates, trace)
         return self._finish(case, hit, level, trace)
@@ -261,7 +261,6 @@ class ChsDrg11Grouper:
         principal: str,
         secondaries: list[str],
         procset: frozenset[str],
-        candidates: list[AdrgRule],
         trace: list[str],
     ) -> AdrgRule | None:
         if case.age != 0 or case.age_days is None:
