@@ -123,3 +123,10 @@ def test_allocate_refuses_negative_and_zero_weight_total():
     with pytest.raises(MoneyError):
         allocate(5, [0, 0])
     assert allocate(0, [0, 0]) == [0, 0]
+
+
+def test_str_is_the_plain_integer_and_repr_names_the_type():
+    """str(Fen) is what CSV writers and f-strings print, so it must be the bare integer of fen."""
+    assert str(Fen(1230)) == "1230"
+    assert f"{Fen(-5)}" == "-5"
+    assert repr(Fen(1230)) == "Fen(1230)"

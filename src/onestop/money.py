@@ -107,6 +107,9 @@ class Fen(int):
     def __repr__(self) -> str:
         return f"Fen({int(self)})"
 
+    # str() must stay the plain integer (CSV writers, f-strings, logs); only repr() names the type.
+    __str__ = int.__repr__
+
     @property
     def yuan(self) -> str:
         """The amount as exact yuan text, e.g. ``Fen(1230).yuan == "12.30"``."""
