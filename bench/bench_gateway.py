@@ -1,0 +1,211 @@
+"""Gateway throughput and latency over real gRPC, as ratios to a no-op RPC on the same server in the same run.
+
+Pinned configuration: ``onestop serve`` (separate process) with the local engine, the in-process example
+insurer and durable SQLite, authenticated by the development header (same cost on every RPC). The load
+client is several Python processes, each sending one request at a time with a unique request id (and a
+unique patient, so no two settlements wait on the same person's accumulators).
+
+Figures, for ``--workers 1`` and ``--workers 2``:
+
+* saturation throughput of ``Ping`` (no-op baseline), ``Settle`` of a 10-line outpatient bill and of a
+  500-line inpatient bill; Settle as a ratio to Ping;
+* p50/p99 latency of each Settle at 25% of its own saturation throughput (open loop, paced sends).
+
+Goal: 10-line Settle >= 25% of Ping (stretch 40%); p99 <= 10 ms at 25% load.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from onestop.catalog import fixture_samples
+from onestop.engine.synthetic import ItemTemplate, synthetic_bill_doc
+
+HOSPITAL = {"code": "H22010100001", "tier": "市属三级", "region": "220100", "group": "JL-GROUP-FX1"}
+PATIENT = {
+    "psn_no": "BENCH0001",
+    "cert_type": "02",
+    "cert_no": "220102198001011234",
+    "name": "测试",
+    "insutype": "310",
+    "psn_type": "11",
+    "age": 50,
+    "sex": "1",
+    "insured_region": "220100",
+}
+MD = (("x-onestop-hospital", HOSPITAL["code"]),)
+
+
+def _items() -> list[ItemTemplate]:
+    items = [
+        ItemTemplate(s.national_code, s.name, s.category, 50, 60_000, s.dosage_form, s.spec)
+        for s in fixture_samples()
+        if s.national_code
+    ]
+    items.append(ItemTemplate("", "院内自制检查(目录外)", "03", 1_000, 30_000))
+    return items
+
+
+def _bills() -> dict[str, dict[str, Any]]:
+    items = _items()
+    out = synthetic_bill_doc(
+        random.Random(10), 10, items, hospital=HOSPITAL, patient=PATIENT, med_type="11", los_days=0
+    )
+    inp = synthetic_bill_doc(
+        random.Random(500),
+        500,
+        items,
+        hospital=HOSPITAL,
+        patient=PATIENT,
+        los_days=8,
+        coverages=[{"payer": "huiminbao", "product": "bench", "policy_no": "P1"}],
+    )
+    return {"settle10": out, "settle500": inp}
+
+
+def _client(kind: str, bill_doc: dict[str, Any] | None, target: str, stop_at: float, rate: float, q: Any) -> None:
+    """One load process: closed loop (rate 0) or paced open loop at ``rate`` calls per second."""
+    import grpc
+    from google.protobuf import json_format
+
+    from onestop.v1 import bill_pb2, settlement_service_pb2, settlement_service_pb2_grpc
+
+    pb = settlement_service_pb2
+    channel = grpc.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)])
+    stub = settlement_service_pb2_grpc.SettlementServiceStub(channel)
+    bill = json_format.ParseDict(bill_doc, bill_pb2.Bill()) if bill_doc else None
+    tag = uuid.uuid4().hex[:10]
+    lat: list[float] = []
+    errors = 0
+    n = 0
+    next_at = time.perf_counter() + random.random() / rate if rate else 0.0
+    while True:
+        if rate:
+            now = time.perf_counter()
+            if next_at > now:
+                time.sleep(next_at - now)
+            next_at += 1 / rate
+        t0 = time.perf_counter()
+        if t0 >= stop_at:
+            break
+        try:
+            if bill is None:
+                stub.Ping(pb.PingRequest(), metadata=MD, timeout=30)
+            else:
+                bill.patient.psn_no = f"B{tag}{n}"
+                bill.visit.mdtrt_id = f"M{tag}{n}"
+                stub.Settle(pb.SettleRequest(request_id=f"{tag}-{n}", bill=bill), metadata=MD, timeout=30)
+        except grpc.RpcError:
+            errors += 1
+        lat.append(time.perf_counter() - t0)
+        n += 1
+    channel.close()
+    q.put((len(lat), errors, lat))
+
+
+def _load(
+    kind: str, bill: dict[str, Any] | None, target: str, procs: int, seconds: float, rate: float = 0.0
+) -> dict[str, Any]:
+    ctx = multiprocessing.get_context("spawn")
+    q = ctx.Queue()
+    start_at = time.perf_counter() + 1.5  # let every process import and connect first
+    per = rate / procs if rate else 0.0
+    ps = [ctx.Process(target=_client, args=(kind, bill, target, start_at + seconds, per, q)) for _ in range(procs)]
+    for p in ps:
+        p.start()
+    results = [q.get(timeout=seconds + 120) for _ in ps]
+    for p in ps:
+        p.join(30)
+    lat = sorted(x for r in results for x in r[2])
+    count = sum(r[0] for r in results)
+    # The clients start within the warm-up window; count only what fits the measured window.
+    return {
+        "rps": count / seconds,
+        "errors": sum(r[1] for r in results),
+        "p50_ms": lat[len(lat) // 2] * 1000 if lat else None,
+        "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else None,
+    }
+
+
+def _serve(workers: int, tmp: Path) -> tuple[subprocess.Popen[str], str]:
+    exe = Path(sys.executable).parent / "onestop"
+    proc = subprocess.Popen(
+        [
+            str(exe),
+            "serve",
+            "--dev",
+            "--port",
+            "0",
+            "--workers",
+            str(workers),
+            "--database-url",
+            f"sqlite:///{tmp / f'bench-{workers}.db'}",
+            "--log-level",
+            "warning",
+            "--example-insurer",
+            "huiminbao",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=tmp,
+        env={**os.environ, "ONESTOP_DATA_DIR": str(tmp)},
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if "listening on" not in line:
+        proc.kill()
+        raise RuntimeError(f"onestop serve did not start: {line!r}")
+    return proc, line.split("listening on ", 1)[1].split(" ", 1)[0]
+
+
+def _r(x: float | None, nd: int = 2) -> float | None:
+    return None if x is None else round(x, nd)
+
+
+def run(profile: str = "full") -> dict[str, object]:
+    seconds = 6.0 if profile == "full" else 2.0
+    procs = max(4, 2 * (os.cpu_count() or 2))
+    bills = _bills()
+    out: dict[str, object] = {"client_processes": procs, "seconds_per_phase": seconds}
+    with tempfile.TemporaryDirectory() as d:
+        for workers in (1, 2):
+            proc, target = _serve(workers, Path(d))
+            try:
+                w = f"w{workers}"
+                ping = _load("ping", None, target, procs, seconds)
+                out[f"{w}_ping_rps"] = round(ping["rps"])
+                for kind in ("settle10", "settle500"):
+                    sat = _load(kind, bills[kind], target, procs, seconds)
+                    out[f"{w}_{kind}_rps"] = round(sat["rps"], 1)
+                    out[f"{w}_{kind}_to_ping_ratio"] = round(sat["rps"] / ping["rps"], 3)
+                    light = _load(kind, bills[kind], target, procs, seconds, rate=max(sat["rps"] * 0.25, 1.0))
+                    out[f"{w}_{kind}_p50_ms_at_25pct"] = _r(light["p50_ms"])
+                    out[f"{w}_{kind}_p99_ms_at_25pct"] = _r(light["p99_ms"])
+                    out[f"{w}_{kind}_errors"] = sat["errors"] + light["errors"]
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                if proc.stdout is not None:
+                    proc.stdout.close()
+    out["goal"] = "settle10 >= 0.25 x ping (stretch 0.40); p99 <= 10 ms at 25% load"
+    return out
+
+
+if __name__ == "__main__":
+    json.dump(run(sys.argv[1] if len(sys.argv) > 1 else "full"), sys.stdout, indent=2)
+    print()
