@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["Case"]
 
-_Code = Annotated[str, Field(min_length=1, max_length=30)]
+# As long as the bill allows (onestop.domain.bill.Code): a code the tables do not know is judged by the
+# grouper (ignored, or ungroupable as principal), never refused as malformed input.
+_Code = Annotated[str, Field(min_length=1, max_length=50)]
 
 
 class Case(BaseModel):
@@ -31,7 +33,7 @@ class Case(BaseModel):
     """Age in days for patients under one year (newborn rules)."""
     birth_weight_g: Annotated[int, Field(ge=100, le=9999)] | None = None
     """Birth weight in grams (newborns)."""
-    dept: Annotated[str, Field(max_length=50)] = ""
+    dept: Annotated[str, Field(max_length=200)] = ""
     """Discharge department (kept for the result; the grouper does not use it)."""
     los_days: Annotated[int, Field(ge=0, le=9999)] | None = None
     """Length of stay in days."""
