@@ -30,6 +30,12 @@ SURFACES = {
         EntryView FixtureSample HospitalPreparation LookupResult MatchedBy Resolution Restriction RestrictionKind
         Standard StandardSource StandardView default_catalogs fixture_samples open_catalogs
     """,
+    "onestop.drg": """
+        BatchRow Case ChsDrg11Grouper CidlHandling CostClass DrgSettings DrgTables GroupResult GroupStatus Grouper
+        INPUT_OPTIONAL INPUT_REQUIRED LowRatioPayment OUTPUT_COLUMNS Payment PaymentMode RowError SCHEMES
+        SCHEME_CHS_DRG_11 case_from_bill drg_section_for group group_csv group_with grouper_for grouper_for_settings
+        load_tables parse_case_row pay settings_for
+    """,
     "onestop.engine": """
         FundsState InProcessPayer Reason SettlementInvariantError apply_commercial check_settlement finalize receipt
         settle settle_funds
