@@ -1,4 +1,4 @@
-"""Regression tests of the validation gaps G1–G4 the reliability suite found (closed; see docs/proof.md).
+"""Regression tests of the gaps G1–G6 the reliability suite found (closed; see docs/proof.md).
 
 Each test states the promise "name each offending field" for one case the first model missed.
 """
@@ -9,8 +9,11 @@ import json
 
 import pytest
 
+from onestop.catalog import default_catalogs
 from onestop.domain import parse_bill_json
+from onestop.engine import check_settlement, settle
 from onestop.errors import InvalidRequest
+from onestop.policy import policy_for
 
 
 def _doc():
@@ -113,3 +116,15 @@ def test_non_ascii_digits_are_refused(path, value):
     node[path[-1]] = value
     dotted = ".".join(str(p) for p in path).replace(".0.", "[0].").replace(".1.", "[1].")
     assert dotted in _fields(doc)
+
+
+def test_a_valid_bill_with_a_very_long_stay_settles():
+    """G6 (found by atheris): a stay longer than 9,999 days is a valid bill, so the DRG case must accept it."""
+    doc = _doc()
+    doc["visit"]["admission_date"] = "1820-01-01"
+    for line in doc["lines"]:
+        line["date"] = "2026-03-02"
+    bill = parse_bill_json(json.dumps(doc).encode())
+    result = settle(bill, default_catalogs(), policy_for("990100", bill.visit.discharge_date))
+    check_settlement(result)
+    assert result.drg is not None

@@ -35,7 +35,8 @@ class Case(BaseModel):
     """Birth weight in grams (newborns)."""
     dept: Annotated[str, Field(max_length=200)] = ""
     """Discharge department (kept for the result; the grouper does not use it)."""
-    los_days: Annotated[int, Field(ge=0, le=9999)] | None = None
+    # No upper bound: the bill bounds only the order of its dates, and a valid bill must group.
+    los_days: Annotated[int, Field(ge=0)] | None = None
     """Length of stay in days."""
     discharge_way: Annotated[str, Field(pattern=r"^[1-59]$")] | None = None
     """离院方式 dscg_way (1 医嘱离院 … 5 死亡, 9 其他)."""
