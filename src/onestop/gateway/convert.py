@@ -98,6 +98,30 @@ def to_dict(model: BaseModel, desc: Descriptor) -> dict[str, Any]:
     return out
 
 
+_REPEATED_MSG, _REPEATED, _MESSAGE, _OPTIONAL, _TEXT, _VALUE = range(6)
+_read_plans: dict[str, tuple[tuple[str, int], ...]] = {}
+
+
+def _read_plan(desc: Any) -> tuple[tuple[str, int], ...]:
+    plan = _read_plans.get(desc.full_name)
+    if plan is None:
+        out = []
+        for fd in desc.fields:
+            if fd.is_repeated:
+                mode = _REPEATED_MSG if fd.message_type is not None else _REPEATED
+            elif fd.message_type is not None:
+                mode = _MESSAGE
+            elif fd.has_presence:
+                mode = _OPTIONAL
+            elif fd.type == FieldDescriptor.TYPE_STRING:
+                mode = _TEXT
+            else:
+                mode = _VALUE
+            out.append((fd.name, mode))
+        plan = _read_plans[desc.full_name] = tuple(out)
+    return plan
+
+
 def doc_from_proto(msg: Message) -> dict[str, Any]:
     """The JSON document of a request message whose fields are named as the model's.
 
@@ -105,20 +129,22 @@ def doc_from_proto(msg: Message) -> dict[str, Any]:
     and booleans are always given; an unset optional field is null; an unset message is left out.
     """
     out: dict[str, Any] = {}
-    for fd in msg.DESCRIPTOR.fields:
-        value = getattr(msg, fd.name)
-        if fd.is_repeated:
-            out[fd.name] = [doc_from_proto(v) for v in value] if fd.message_type is not None else list(value)
-        elif fd.message_type is not None:
-            if msg.HasField(fd.name):
-                out[fd.name] = doc_from_proto(value)
-        elif fd.has_presence:
-            out[fd.name] = value if msg.HasField(fd.name) else None
-        elif fd.type == FieldDescriptor.TYPE_STRING:
+    for name, mode in _read_plan(msg.DESCRIPTOR):
+        value = getattr(msg, name)
+        if mode == _TEXT:
             if value:
-                out[fd.name] = value
+                out[name] = value
+        elif mode == _VALUE:
+            out[name] = value
+        elif mode == _REPEATED_MSG:
+            out[name] = [doc_from_proto(v) for v in value]
+        elif mode == _REPEATED:
+            out[name] = list(value)
+        elif mode == _MESSAGE:
+            if msg.HasField(name):
+                out[name] = doc_from_proto(value)
         else:
-            out[fd.name] = value
+            out[name] = value if msg.HasField(name) else None
     return out
 
 

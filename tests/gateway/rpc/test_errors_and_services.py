@@ -122,7 +122,7 @@ def test_deadline_is_passed_on_to_the_service(start: Any, monkeypatch: pytest.Mo
     stubs.settlement.PreSettle(pb.PreSettleRequest(bill=bill_msg()), metadata=A, timeout=7)
     stubs.settlement.PreSettle(pb.PreSettleRequest(bill=bill_msg()), metadata=A)
     assert seen[0] is not None
-    assert 0 < seen[0] <= 7
+    assert 0 < seen[0] < 8  # the caller's 7 s, as the server reads it (the wire rounds and the clocks differ)
     assert seen[1] is None
 
 
