@@ -12,9 +12,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import Any
 
 from onestop.catalog.resolution import CatalogView
 from onestop.domain.bill import Bill
@@ -28,17 +26,14 @@ from onestop.domain.offer import (
     Offer,
 )
 from onestop.domain.settlement import (
-    Allocation,
     BasicLeg,
     CommercialLeg,
     DrgSection,
     HospitalIndicators,
-    Leg,
     LineResult,
     MaternityLeg,
     PayerKey,
     Settlement,
-    SplitCategory,
     Totals,
     VersionsUsed,
     WorkInjuryLeg,
@@ -54,10 +49,11 @@ from onestop.engine._funds import (
     settle_maternity,
     settle_work_injury,
 )
+from onestop.engine._output import LineSums, line_results
 from onestop.engine._terms import Terms, terms_from_policy
 from onestop.engine._work import ACCOUNT_FILL_ORDER, Work
 from onestop.errors import IntegrityViolation, InvalidState
-from onestop.money import Fen, allocate_ints, trusted_fen
+from onestop.money import Fen, allocate_ints
 
 __all__ = ["FundsState", "apply_commercial", "finalize", "settle_funds"]
 
@@ -377,101 +373,8 @@ def finalize(state: FundsState) -> Settlement:
         )
     if not state.terms.account_first:
         state = _pay_account(state)
-    works = [w.copy() for w in state.works]
-    for w in works:
-        for cat in list(w.remaining):
-            if cat in PAYABLE:
-                w.pay(PayerKey.PATIENT, cat, w.remaining[cat])
-    lines = tuple(_line_result(w) for w in works)
-    return _settlement(replace(state, works=tuple(works)), lines)
-
-
-_CELL_POS = {c: i for i, c in enumerate(SplitCategory)}
-
-
-_PAYER_ORDER = {PayerKey.WORK_INJURY: 1, PayerKey.EMPLOYER: 2, PayerKey.ACCOUNT: 4, PayerKey.PATIENT: 5}
-
-
-def _payer_pos(p: str) -> tuple[int, str]:
-    return (0, p) if p.startswith("fund:") else (_PAYER_ORDER.get(p, 3), p)
-
-
-# Output order of a line's cells: funds, work injury, employer, commercial, account, patient; then by
-# category. A bill has a handful of distinct cells, so their sort keys are memoised (bounded).
-_CELL_KEYS: dict[tuple[str, SplitCategory], tuple[tuple[int, str], int]] = {}
-
-
-def _cell_key(cell: tuple[str, SplitCategory]) -> tuple[tuple[int, str], int]:
-    key = _CELL_KEYS.get(cell)
-    if key is None:
-        if len(_CELL_KEYS) > 4096:
-            _CELL_KEYS.clear()
-        key = _CELL_KEYS[cell] = (_payer_pos(cell[0]), _CELL_POS[cell[1]])
-    return key
-
-
-_ModelT = TypeVar("_ModelT", bound=BaseModel)
-
-
-def _trusted(cls: type[_ModelT], values: dict[str, Any]) -> _ModelT:
-    """Build a model from values the engine computed and checked itself, without re-validation.
-
-    Equivalent to ``model_construct`` with every field given (as pydantic documents it), minus its
-    per-field default handling, which costs more than the whole split of a line. Only for output
-    models whose every field is passed; ``check_settlement`` verifies the result in tests.
-    """
-    obj = _new(cls)
-    _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", _FIELDS_SET[cls])
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
-    return obj
-
-
-_new = object.__new__
-_set = object.__setattr__
-# Frozen models never change their fields-set, so one set per class can be shared.
-_FIELDS_SET: dict[type[BaseModel], set[str]] = {c: set(c.model_fields) for c in (Allocation, LineResult)}
-
-
-def _line_result(w: Work) -> LineResult:
-    # Output lines are built without re-validation: every value comes from the engine's own checked
-    # arithmetic, and validating ~2,000 nested models per bill would dominate the engine's cost.
-    merged: dict[tuple[str, SplitCategory], int] = {}
-    for payer, cat, amount in w.cells:
-        merged[(payer, cat)] = merged.get((payer, cat), 0) + amount
-    allocs = tuple(
-        _trusted(Allocation, {"payer": cell[0], "category": cell[1], "amount_fen": trusted_fen(merged[cell])})
-        for cell in sorted(merged, key=_cell_key)
-        if merged[cell]
-    )
-    s, r, ln = w.split, w.res, w.line
-    return _trusted(
-        LineResult,
-        {
-            "feedetl_sn": ln.feedetl_sn,
-            "name": ln.name,
-            "national_code": r.national_code,
-            "item_kind": r.kind,
-            "charge_category": ln.category,
-            "amount_fen": ln.amount_fen,
-            "leg": w.leg,
-            "in_catalog": r.in_catalog,
-            "matched_by": r.matched_by.value,
-            "chrgitm_lv": r.chrgitm_lv,
-            "selfpay_prop": s.selfpay_prop,
-            "pric_uplmt_amt_fen": None if s.std_confidential or s.std_unit_fen is None else trusted_fen(s.std_unit_fen),
-            "standard_confidential": s.std_confidential,
-            "fulamt_ownpay_amt": trusted_fen(s.fulamt),
-            "overlmt_amt": trusted_fen(s.overlmt),
-            "preselfpay_amt": trusted_fen(s.preselfpay),
-            "inscp_scp_amt": trusted_fen(s.inscope),
-            "cidl_no": r.cidl.no if r.cidl else None,
-            "cidl_matched_by": r.cidl.matched_by.value if r.cidl else "",
-            "reasons": tuple(s.reasons),
-            "allocations": allocs,
-        },
-    )
+    lines, sums = line_results(state.works)
+    return _settlement(state, lines, sums)
 
 
 def _rate(num: int, den: int) -> Decimal:
@@ -480,22 +383,18 @@ def _rate(num: int, den: int) -> Decimal:
     return (Decimal(num) / Decimal(den)).quantize(_RATE_Q, rounding=ROUND_HALF_UP)
 
 
-def _settlement(state: FundsState, lines: tuple[LineResult, ...]) -> Settlement:
+def _settlement(state: FundsState, lines: tuple[LineResult, ...], sums: LineSums) -> Settlement:
     b = state.bill
-    by_payer: dict[str, int] = {}
-    for ln in lines:
-        for a in ln.allocations:
-            by_payer[a.payer] = by_payer.get(a.payer, 0) + int(a.amount_fen)
-    basic_lines = [ln for ln in lines if ln.leg is Leg.BASIC]
-    cidl_amt = sum(int(ln.amount_fen) for ln in lines if ln.cidl_no is not None)
-    basic_cidl = sum(int(ln.fulamt_ownpay_amt) for ln in basic_lines if ln.cidl_no is not None)
-    basic_medfee = sum(int(ln.amount_fen) for ln in basic_lines)
-    self_pay = sum(int(ln.fulamt_ownpay_amt) + int(ln.overlmt_amt) for ln in basic_lines)
+    by_payer = sums.by_payer
+    cidl_amt = sums.cidl_amt
+    basic_cidl = sums.basic_cidl
+    basic_medfee = sums.basic_medfee
+    self_pay = sums.basic_fulamt + sums.basic_overlmt
 
     basic_leg = None
     if state.basic is not None:
         bt = state.basic
-        acct_basic = sum(int(a.amount_fen) for ln in basic_lines for a in ln.allocations if a.payer == PayerKey.ACCOUNT)
+        acct_basic = sums.basic_account
         psn_part = basic_medfee - bt.fund_pay_sumamt
         balance = int(b.patient.account_balance_fen) - state.account_paid
         basic_leg = BasicLeg(
@@ -506,10 +405,10 @@ def _settlement(state: FundsState, lines: tuple[LineResult, ...]) -> Settlement:
             benefit_kind=bt.benefit_kind,
             benefit_year=bt.benefit_year,
             medfee_sumamt=Fen(basic_medfee),
-            fulamt_ownpay_amt=Fen(sum(int(ln.fulamt_ownpay_amt) for ln in basic_lines)),
-            overlmt_selfpay=Fen(sum(int(ln.overlmt_amt) for ln in basic_lines)),
-            preselfpay_amt=Fen(sum(int(ln.preselfpay_amt) for ln in basic_lines)),
-            inscp_scp_amt=Fen(sum(int(ln.inscp_scp_amt) for ln in basic_lines)),
+            fulamt_ownpay_amt=Fen(sums.basic_fulamt),
+            overlmt_selfpay=Fen(sums.basic_overlmt),
+            preselfpay_amt=Fen(sums.basic_preselfpay),
+            inscp_scp_amt=Fen(sums.basic_inscope),
             act_pay_dedc=Fen(bt.act_pay_dedc),
             hifp_pay=Fen(bt.hifp_pay),
             pool_prop_selfpay=bt.pool_prop_selfpay,
@@ -545,9 +444,8 @@ def _settlement(state: FundsState, lines: tuple[LineResult, ...]) -> Settlement:
     mat_leg = None
     if state.maternity is not None:
         mt = state.maternity
-        mat_lines = [ln for ln in lines if ln.leg is Leg.MATERNITY]
         mat_leg = MaternityLeg(
-            medfee_sumamt=Fen(sum(int(ln.amount_fen) for ln in mat_lines)),
+            medfee_sumamt=Fen(sums.maternity_medfee),
             inscp_scp_amt=Fen(mt.inscope),
             fund_pay_fen=Fen(mt.fund),
             deductible_fen=Fen(mt.deductible),

@@ -1,0 +1,190 @@
+"""The output side of ``finalize``: per-line results and the bill-level figures summed from them.
+
+This is the engine's hottest loop (one :class:`LineResult` and a handful of :class:`Allocation`
+models per line), so it is written for speed: the output models are built without re-validation
+(every value comes from the engine's own checked arithmetic; ``check_settlement`` verifies the
+result in tests and before the gateway stores it), and the bill's totals are summed in the same
+pass instead of walking the built models again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from onestop.domain.offer import PAYABLE
+from onestop.domain.settlement import Allocation, Leg, LineResult, PayerKey, SplitCategory
+from onestop.engine._work import CELL_OF, Work
+from onestop.money import Fen
+
+__all__ = ["LineSums", "line_results", "trusted"]
+
+_ModelT = TypeVar("_ModelT", bound=BaseModel)
+
+_new = object.__new__
+_set = object.__setattr__
+_int_new = int.__new__
+# BaseModel keeps its bookkeeping in slots; their descriptors set them without object.__setattr__'s lookup.
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+# Frozen models never change their fields-set, so one set per class can be shared.
+_FIELDS_SET: dict[type[BaseModel], set[str]] = {}
+_ZERO = Fen(0)
+
+
+def trusted(cls: type[_ModelT], values: dict[str, Any]) -> _ModelT:
+    """Build a model from values the engine computed and checked itself, without re-validation.
+
+    Equivalent to ``model_construct`` with every field given (as pydantic documents it), minus its
+    per-field default handling. Only for output models whose every field is passed, with values of
+    the field's own type; ``check_settlement`` verifies the result in tests.
+    """
+    fields_set = _FIELDS_SET.get(cls)
+    if fields_set is None:
+        fields_set = _FIELDS_SET[cls] = set(cls.model_fields)
+    if values.keys() != fields_set:
+        raise TypeError(f"{cls.__name__}: trusted construction needs exactly its fields")
+    obj = _new(cls)
+    _set(obj, "__dict__", values)
+    _set_fields_set(obj, fields_set)
+    _set_extra(obj, None)
+    _set_private(obj, None)
+    return obj
+
+
+_CELL_POS = {c: i for i, c in enumerate(SplitCategory)}
+_PAYER_ORDER = {PayerKey.WORK_INJURY: 1, PayerKey.EMPLOYER: 2, PayerKey.ACCOUNT: 4, PayerKey.PATIENT: 5}
+
+
+def _cell_rank(cell: tuple[str, SplitCategory]) -> tuple[int, str, int]:
+    """Output order of a line's cells: funds, work injury, employer, commercial, account, patient; then category."""
+    payer = cell[0]
+    group = 0 if payer.startswith("fund:") else _PAYER_ORDER.get(payer, 3)
+    return (group, payer, _CELL_POS[cell[1]])
+
+
+#: Patient cells by offer category, built once (the patient pays whatever is left at the end).
+_PATIENT_CELL = {c: (PayerKey.PATIENT, CELL_OF[c]) for c in PAYABLE}
+
+
+@dataclass(slots=True)
+class LineSums:
+    """Bill-level figures summed over the output lines (what the legs and totals need)."""
+
+    by_payer: dict[str, int] = field(default_factory=dict)
+    cidl_amt: int = 0
+    """Σ amount of CIDL lines, any leg."""
+    basic_medfee: int = 0
+    basic_fulamt: int = 0
+    basic_overlmt: int = 0
+    basic_preselfpay: int = 0
+    basic_inscope: int = 0
+    basic_cidl: int = 0
+    """Σ 全自费 of CIDL lines on the basic leg."""
+    basic_account: int = 0
+    """Σ personal-account cells on basic-leg lines."""
+    maternity_medfee: int = 0
+
+
+def line_results(works: Iterable[Work]) -> tuple[tuple[LineResult, ...], LineSums]:
+    """Each line's result with the patient paying what is left, plus the bill's sums.
+
+    The works are read, never changed: the patient's cells are added on the way out, so a state can
+    be finalised more than once.
+    """
+    sums = LineSums()
+    by_payer = sums.by_payer
+    ranks: dict[tuple[str, SplitCategory], tuple[int, str, int]] = {}
+    rank_of = ranks.__getitem__
+    patient_cell = _PATIENT_CELL
+    alloc_fields = _FIELDS_SET.get(Allocation) or _FIELDS_SET.setdefault(Allocation, set(Allocation.model_fields))
+    line_fields = _FIELDS_SET.get(LineResult) or _FIELDS_SET.setdefault(LineResult, set(LineResult.model_fields))
+    account, basic, maternity = PayerKey.ACCOUNT, Leg.BASIC, Leg.MATERNITY
+    zero = _ZERO
+    out: list[LineResult] = []
+    for w in works:
+        # Merge the line's cells (the same payer can pay the same category in two stages).
+        merged: dict[tuple[str, SplitCategory], int] = {}
+        get = merged.get
+        for payer, cat, amount in w.cells:
+            key = (payer, cat)
+            merged[key] = get(key, 0) + amount
+        for ocat, amount in w.remaining.items():
+            if amount > 0:
+                pkey = patient_cell.get(ocat)
+                if pkey is not None:
+                    merged[pkey] = get(pkey, 0) + amount
+        for key in merged:
+            if key not in ranks:
+                ranks[key] = _cell_rank(key)
+        allocs: list[Allocation] = []
+        line_account = 0
+        for key in sorted(merged, key=rank_of) if len(merged) > 1 else merged:
+            amount = merged[key]
+            if not amount:
+                continue
+            payer = key[0]
+            by_payer[payer] = by_payer.get(payer, 0) + amount
+            if payer == account:
+                line_account += amount
+            a = _new(Allocation)
+            _set(a, "__dict__", {"payer": payer, "category": key[1], "amount_fen": _int_new(Fen, amount)})
+            _set_fields_set(a, alloc_fields)
+            _set_extra(a, None)
+            _set_private(a, None)
+            allocs.append(a)
+        s, r, ln = w.split, w.res, w.line
+        cidl = r.cidl
+        amount_fen = ln.amount_fen
+        line_amount = int(amount_fen)  # plain int: Fen's reflected add would run in Python
+        if cidl is not None:
+            sums.cidl_amt += line_amount
+        if w.leg is basic:
+            sums.basic_medfee += line_amount
+            sums.basic_fulamt += s.fulamt
+            sums.basic_overlmt += s.overlmt
+            sums.basic_preselfpay += s.preselfpay
+            sums.basic_inscope += s.inscope
+            sums.basic_account += line_account
+            if cidl is not None:
+                sums.basic_cidl += s.fulamt
+        elif w.leg is maternity:
+            sums.maternity_medfee += line_amount
+        std_unit = s.std_unit_fen
+        lr = _new(LineResult)
+        _set(
+            lr,
+            "__dict__",
+            {
+                "feedetl_sn": ln.feedetl_sn,
+                "name": ln.name,
+                "national_code": r.national_code,
+                "item_kind": r.kind,
+                "charge_category": ln.category,
+                "amount_fen": amount_fen,
+                "leg": w.leg,
+                "in_catalog": r.in_catalog,
+                "matched_by": r.matched_by.value,
+                "chrgitm_lv": r.chrgitm_lv,
+                "selfpay_prop": s.selfpay_prop,
+                "pric_uplmt_amt_fen": None if s.std_confidential or std_unit is None else _int_new(Fen, std_unit),
+                "standard_confidential": s.std_confidential,
+                "fulamt_ownpay_amt": _int_new(Fen, s.fulamt) if s.fulamt else zero,
+                "overlmt_amt": _int_new(Fen, s.overlmt) if s.overlmt else zero,
+                "preselfpay_amt": _int_new(Fen, s.preselfpay) if s.preselfpay else zero,
+                "inscp_scp_amt": _int_new(Fen, s.inscope) if s.inscope else zero,
+                "cidl_no": cidl.no if cidl is not None else None,
+                "cidl_matched_by": cidl.matched_by.value if cidl is not None else "",
+                "reasons": tuple(s.reasons),
+                "allocations": tuple(allocs),
+            },
+        )
+        _set_fields_set(lr, line_fields)
+        _set_extra(lr, None)
+        _set_private(lr, None)
+        out.append(lr)
+    return tuple(out), sums
