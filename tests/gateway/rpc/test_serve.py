@@ -101,7 +101,7 @@ def test_example_client_settles_and_reverses_against_onestop_serve(serve: object
         text=True,
         timeout=120,
     )
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 0, run.stderr + served.log.read_text(encoding="utf-8")
     out = run.stdout
     assert out.count("患者现金支付") == 3
     assert "CIDL" in out
