@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from onestop.domain.offer import PAYABLE
 from onestop.domain.settlement import Allocation, Leg, LineResult, PayerKey, SplitCategory
+from onestop.engine._check import SettlementInvariantError
 from onestop.engine._work import CELL_OF, Work
 from onestop.money import Fen
 
@@ -31,23 +33,53 @@ _int_new = int.__new__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
-# Frozen models never change their fields-set, so one set per class can be shared.
-_FIELDS_SET: dict[type[BaseModel], set[str]] = {}
 _ZERO = Fen(0)
 
 
+def _spec(cls: type[BaseModel]) -> tuple[set[str], tuple[str, ...], tuple[str, ...]]:
+    """(field names, the same in declared order, fields constrained to be ≥ 0) of a model, read once."""
+    spec = _SPECS.get(cls)
+    if spec is None:
+        nonneg = tuple(name for name, info in cls.model_fields.items() if _non_negative(info))
+        spec = _SPECS[cls] = (set(cls.model_fields), tuple(cls.model_fields), nonneg)
+    return spec
+
+
+_SPECS: dict[type[BaseModel], tuple[set[str], tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _non_negative(info: FieldInfo) -> bool:
+    """True when the field (or the amount inside its ``| None``) carries ``ge=0``."""
+    if any(getattr(m, "ge", None) == 0 for m in info.metadata):
+        return True
+    for arg in get_args(info.annotation):
+        if get_origin(arg) is Annotated:
+            for m in get_args(arg)[1:]:
+                if any(getattr(x, "ge", None) == 0 for x in (m, *getattr(m, "metadata", ()))):
+                    return True
+    return False
+
+
 def trusted(cls: type[_ModelT], values: dict[str, Any]) -> _ModelT:
-    """Build a model from values the engine computed and checked itself, without re-validation.
+    """Build a model from values the engine computed itself, without re-validation.
 
     Equivalent to ``model_construct`` with every field given (as pydantic documents it), minus its
-    per-field default handling. Only for output models whose every field is passed, with values of
-    the field's own type; ``check_settlement`` verifies the result in tests.
+    per-field default handling. Only for output models, with values of each field's own type (a test
+    compares every field with a validated round trip). The model's ``ge=0`` constraints are still
+    enforced, since a negative amount there can only be an engine bug.
+
+    Raises:
+        TypeError: ``values`` is not exactly the model's fields in declared order.
+        SettlementInvariantError: an amount the model requires to be non-negative is negative.
     """
-    fields_set = _FIELDS_SET.get(cls)
-    if fields_set is None:
-        fields_set = _FIELDS_SET[cls] = set(cls.model_fields)
-    if values.keys() != fields_set:
-        raise TypeError(f"{cls.__name__}: trusted construction needs exactly its fields")
+    fields_set, order, nonneg = _spec(cls)
+    # JSON follows the order of __dict__, so the fields must come in the model's declared order.
+    if tuple(values) != order:
+        raise TypeError(f"{cls.__name__}: trusted construction needs exactly its fields, in declared order")
+    for name in nonneg:
+        v = values[name]
+        if v is not None and v < 0:
+            raise SettlementInvariantError(f"{cls.__name__}.{name} is negative: {int(v)}")
     obj = _new(cls)
     _set(obj, "__dict__", values)
     _set_fields_set(obj, fields_set)
@@ -101,8 +133,9 @@ def line_results(works: Iterable[Work]) -> tuple[tuple[LineResult, ...], LineSum
     ranks: dict[tuple[str, SplitCategory], tuple[int, str, int]] = {}
     rank_of = ranks.__getitem__
     patient_cell = _PATIENT_CELL
-    alloc_fields = _FIELDS_SET.get(Allocation) or _FIELDS_SET.setdefault(Allocation, set(Allocation.model_fields))
-    line_fields = _FIELDS_SET.get(LineResult) or _FIELDS_SET.setdefault(LineResult, set(LineResult.model_fields))
+    # Frozen models never change their fields-set, so one set per class is shared by every instance.
+    alloc_fields = _spec(Allocation)[0]
+    line_fields = _spec(LineResult)[0]
     account, basic, maternity = PayerKey.ACCOUNT, Leg.BASIC, Leg.MATERNITY
     zero = _ZERO
     out: list[LineResult] = []

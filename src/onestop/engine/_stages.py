@@ -49,7 +49,7 @@ from onestop.engine._funds import (
     settle_maternity,
     settle_work_injury,
 )
-from onestop.engine._output import LineSums, line_results
+from onestop.engine._output import LineSums, line_results, trusted
 from onestop.engine._terms import Terms, terms_from_policy
 from onestop.engine._work import ACCOUNT_FILL_ORDER, Work
 from onestop.errors import IntegrityViolation, InvalidState
@@ -397,89 +397,111 @@ def _settlement(state: FundsState, lines: tuple[LineResult, ...], sums: LineSums
         acct_basic = sums.basic_account
         psn_part = basic_medfee - bt.fund_pay_sumamt
         balance = int(b.patient.account_balance_fen) - state.account_paid
-        basic_leg = BasicLeg(
-            source="nhsa-platform" if state.basic_source == "nhsa-platform" else "engine",
-            insutype=bt.insutype,
-            psn_type=bt.psn_type,
-            med_type=b.visit.med_type.value,
-            benefit_kind=bt.benefit_kind,
-            benefit_year=bt.benefit_year,
-            medfee_sumamt=Fen(basic_medfee),
-            fulamt_ownpay_amt=Fen(sums.basic_fulamt),
-            overlmt_selfpay=Fen(sums.basic_overlmt),
-            preselfpay_amt=Fen(sums.basic_preselfpay),
-            inscp_scp_amt=Fen(sums.basic_inscope),
-            act_pay_dedc=Fen(bt.act_pay_dedc),
-            hifp_pay=Fen(bt.hifp_pay),
-            pool_prop_selfpay=bt.pool_prop_selfpay,
-            cvlserv_pay=Fen(bt.cvlserv_pay),
-            hifes_pay=Fen(bt.hifes_pay),
-            hifmi_pay=Fen(bt.hifmi_pay),
-            hifob_pay=Fen(bt.hifob_pay),
-            maf_pay=Fen(bt.maf_pay),
-            hosp_part_amt=Fen(bt.hosp_part_amt),
-            oth_pay=Fen(bt.oth_pay),
-            fund_pay_sumamt=Fen(bt.fund_pay_sumamt),
-            psn_part_amt=Fen(psn_part),
-            acct_pay=Fen(acct_basic),
-            psn_cash_pay=Fen(psn_part - acct_basic),
-            balc=Fen(balance),
-            cidl_amt=Fen(basic_cidl),
-            fund_details=bt.fund_details,
-            accumulator_deltas=bt.deltas,
+        basic_leg = trusted(
+            BasicLeg,
+            {
+                "kind": "basic",
+                "source": "nhsa-platform" if state.basic_source == "nhsa-platform" else "engine",
+                "insutype": bt.insutype,
+                "psn_type": bt.psn_type,
+                "med_type": b.visit.med_type.value,
+                "benefit_kind": bt.benefit_kind,
+                "benefit_year": bt.benefit_year,
+                "medfee_sumamt": Fen(basic_medfee),
+                "fulamt_ownpay_amt": Fen(sums.basic_fulamt),
+                "overlmt_selfpay": Fen(sums.basic_overlmt),
+                "preselfpay_amt": Fen(sums.basic_preselfpay),
+                "inscp_scp_amt": Fen(sums.basic_inscope),
+                "act_pay_dedc": Fen(bt.act_pay_dedc),
+                "hifp_pay": Fen(bt.hifp_pay),
+                "pool_prop_selfpay": bt.pool_prop_selfpay,
+                "cvlserv_pay": Fen(bt.cvlserv_pay),
+                "hifes_pay": Fen(bt.hifes_pay),
+                "hifmi_pay": Fen(bt.hifmi_pay),
+                "hifob_pay": Fen(bt.hifob_pay),
+                "maf_pay": Fen(bt.maf_pay),
+                "hosp_part_amt": Fen(bt.hosp_part_amt),
+                "oth_pay": Fen(bt.oth_pay),
+                "fund_pay_sumamt": Fen(bt.fund_pay_sumamt),
+                "psn_part_amt": Fen(psn_part),
+                "acct_pay": Fen(acct_basic),
+                "psn_cash_pay": Fen(psn_part - acct_basic),
+                "balc": Fen(balance),
+                "acct_mulaid_pay": _ZERO,
+                "cidl_amt": Fen(basic_cidl),
+                "fund_details": bt.fund_details,
+                "accumulator_deltas": bt.deltas,
+            },
         )
     wi_leg = None
     if state.work_injury is not None:
         wt = state.work_injury
-        wi_leg = WorkInjuryLeg(
-            status=wt.status,
-            decision_id=wt.decision_id,
-            medfee_sumamt=Fen(wt.medfee),
-            fund_pay_fen=Fen(wt.fund),
-            employer_pay_fen=Fen(wt.employer),
-            patient_pay_fen=Fen(wt.patient),
-            pending_reimbursement_fen=Fen(wt.pending),
-            meal_allowance_fen=Fen(wt.meal_allowance),
+        wi_leg = trusted(
+            WorkInjuryLeg,
+            {
+                "kind": "work_injury",
+                "status": wt.status,
+                "decision_id": wt.decision_id,
+                "medfee_sumamt": Fen(wt.medfee),
+                "fund_pay_fen": Fen(wt.fund),
+                "employer_pay_fen": Fen(wt.employer),
+                "patient_pay_fen": Fen(wt.patient),
+                "pending_reimbursement_fen": Fen(wt.pending),
+                "meal_allowance_fen": Fen(wt.meal_allowance),
+            },
         )
     mat_leg = None
     if state.maternity is not None:
         mt = state.maternity
-        mat_leg = MaternityLeg(
-            medfee_sumamt=Fen(sums.maternity_medfee),
-            inscp_scp_amt=Fen(mt.inscope),
-            fund_pay_fen=Fen(mt.fund),
-            deductible_fen=Fen(mt.deductible),
-            copay_fen=Fen(mt.copay),
-            accumulator_deltas=mt.deltas,
+        mat_leg = trusted(
+            MaternityLeg,
+            {
+                "kind": "maternity",
+                "medfee_sumamt": Fen(sums.maternity_medfee),
+                "inscp_scp_amt": Fen(mt.inscope),
+                "fund_pay_fen": Fen(mt.fund),
+                "deductible_fen": Fen(mt.deductible),
+                "copay_fen": Fen(mt.copay),
+                "accumulator_deltas": mt.deltas,
+            },
         )
     basic_fund = sum(v for k, v in by_payer.items() if k.startswith("fund:") and k != PayerKey.fund("510100"))
-    totals = Totals(
-        medfee_sumamt=b.total_fen,
-        basic_fund_fen=Fen(basic_fund),
-        work_injury_fund_fen=Fen(by_payer.get(PayerKey.WORK_INJURY, 0)),
-        maternity_fund_fen=Fen(by_payer.get(PayerKey.fund("510100"), 0)),
-        employer_fen=Fen(by_payer.get(PayerKey.EMPLOYER, 0)),
-        commercial_fen=Fen(sum(v for k, v in by_payer.items() if k.startswith("commercial:"))),
-        account_fen=Fen(by_payer.get(PayerKey.ACCOUNT, 0)),
-        final_patient_cash_fen=Fen(by_payer.get(PayerKey.PATIENT, 0)),
-        cidl_amt=Fen(cidl_amt),
+    totals = trusted(
+        Totals,
+        {
+            "medfee_sumamt": b.total_fen,
+            "basic_fund_fen": Fen(basic_fund),
+            "work_injury_fund_fen": Fen(by_payer.get(PayerKey.WORK_INJURY, 0)),
+            "maternity_fund_fen": Fen(by_payer.get(PayerKey.fund("510100"), 0)),
+            "employer_fen": Fen(by_payer.get(PayerKey.EMPLOYER, 0)),
+            "commercial_fen": Fen(sum(v for k, v in by_payer.items() if k.startswith("commercial:"))),
+            "account_fen": Fen(by_payer.get(PayerKey.ACCOUNT, 0)),
+            "final_patient_cash_fen": Fen(by_payer.get(PayerKey.PATIENT, 0)),
+            "cidl_amt": Fen(cidl_amt),
+        },
     )
-    indicators = HospitalIndicators(
-        self_pay_fen=Fen(self_pay),
-        self_pay_rate=_rate(self_pay, basic_medfee),
-        self_pay_excl_cidl_fen=Fen(self_pay - basic_cidl),
-        self_pay_rate_excl_cidl=_rate(self_pay - basic_cidl, basic_medfee - basic_cidl),
-        cidl_amt=Fen(basic_cidl),
+    indicators = trusted(
+        HospitalIndicators,
+        {
+            "self_pay_fen": Fen(self_pay),
+            "self_pay_rate": _rate(self_pay, basic_medfee),
+            "self_pay_excl_cidl_fen": Fen(self_pay - basic_cidl),
+            "self_pay_rate_excl_cidl": _rate(self_pay - basic_cidl, basic_medfee - basic_cidl),
+            "cidl_amt": Fen(basic_cidl),
+        },
     )
     t = state.terms
     standards = tuple(sorted({w.split.std_label for w in state.works if w.split.std_label}))
-    versions = VersionsUsed(
-        catalog_editions=state.editions,
-        policy_id=t.policy_id,
-        policy_version=t.policy_version,
-        policy_label=t.policy_label,
-        standards=standards,
-        drg_scheme=state.drg.scheme if state.drg else "",
+    versions = trusted(
+        VersionsUsed,
+        {
+            "catalog_editions": state.editions,
+            "policy_id": t.policy_id,
+            "policy_version": t.policy_version,
+            "policy_label": t.policy_label,
+            "standards": standards,
+            "drg_scheme": state.drg.scheme if state.drg else "",
+        },
     )
     warnings = list(state.warnings)
     for leg in state.commercial:
@@ -487,18 +509,21 @@ def _settlement(state: FundsState, lines: tuple[LineResult, ...], sums: LineSums
             warnings.append(f"COMMERCIAL_{leg.status.value.upper()}: {leg.payer} {leg.reason}".rstrip())
     if b.patient.insutype is Insutype.RESIDENT and b.patient.use_account:
         warnings.append("ACCOUNT_NOT_APPLICABLE: residents have no personal account")
-    return Settlement(
-        hospital_code=b.hospital.code,
-        mdtrt_id=b.visit.mdtrt_id,
-        med_type=b.visit.med_type.value,
-        lines=lines,
-        basic=basic_leg,
-        work_injury=wi_leg,
-        maternity=mat_leg,
-        commercial=state.commercial,
-        totals=totals,
-        indicators=indicators,
-        drg=state.drg,
-        versions=versions,
-        warnings=tuple(sorted(set(warnings))),
+    return trusted(
+        Settlement,
+        {
+            "hospital_code": b.hospital.code,
+            "mdtrt_id": b.visit.mdtrt_id,
+            "med_type": b.visit.med_type.value,
+            "lines": lines,
+            "basic": basic_leg,
+            "work_injury": wi_leg,
+            "maternity": mat_leg,
+            "commercial": state.commercial,
+            "totals": totals,
+            "indicators": indicators,
+            "drg": state.drg,
+            "versions": versions,
+            "warnings": tuple(sorted(set(warnings))),
+        },
     )
