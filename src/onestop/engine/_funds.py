@@ -22,6 +22,7 @@ from onestop.domain.bill import Bill
 from onestop.domain.codes import Insutype, MedType, WorkInjuryStatus
 from onestop.domain.offer import Category
 from onestop.domain.settlement import AccumulatorDelta, FundDetail, Leg, PayerKey, SplitCategory
+from onestop.engine._output import trusted
 from onestop.engine._split import ONE, Reason, Split, SplitContext, split_basic, split_no_ab
 from onestop.engine._terms import Terms
 from onestop.engine._work import Work
@@ -229,27 +230,56 @@ def allocate_inscope(works: Sequence[Work], deductible: int, funds: Sequence[tup
             w.remaining[Category.COPAY] = w.remaining.get(Category.COPAY, 0) + c
 
 
+_YEAR_FIELDS = ("year", "benefit_year")
+# Per accumulator type (a handful of dataclasses): year fields, amount fields, and whether every amount
+# defaults to zero fen (then only the keys a caller has need passing).
+_ACC_SPECS: dict[type, tuple[tuple[str, ...], tuple[str, ...], bool]] = {}
+
+
+def _acc_spec(acc_type: type) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+    spec = _ACC_SPECS.get(acc_type)
+    if spec is None:
+        fs = fields(acc_type)
+        years = tuple(f.name for f in fs if f.name in _YEAR_FIELDS)
+        amounts = tuple(f.name for f in fs if f.name not in _YEAR_FIELDS)
+        zero_defaults = all(type(f.default) in (int, Fen) and f.default == 0 for f in fs if f.name in amounts)
+        spec = _ACC_SPECS[acc_type] = (years, amounts, zero_defaults)
+    return spec
+
+
 def _acc_in(acc_type: type, accumulators: Mapping[str, int], prefix: str, year: int) -> Any:
     """Build the policy calculator's accumulator record from flat ``prefix:field`` keys."""
-    values: dict[str, Any] = {}
-    for f in fields(acc_type):
-        if f.name in ("year", "benefit_year"):
-            values[f.name] = year
-        else:
-            values[f.name] = Fen(int(accumulators.get(f"{prefix}:{f.name}", 0)))
+    years, amounts, zero_defaults = _acc_spec(acc_type)
+    values: dict[str, Any] = dict.fromkeys(years, year)
+    head = f"{prefix}:"
+    if zero_defaults:
+        # A person has a few accumulators; every field not passed is the type's own zero.
+        cut = len(head)
+        for key, value in accumulators.items():
+            if key.startswith(head) and key[cut:] in amounts:
+                values[key[cut:]] = Fen(int(value))
+    else:
+        for name in amounts:
+            values[name] = Fen(int(accumulators.get(f"{head}{name}", 0)))
     return acc_type(**values)
 
 
+def _delta(key: str, amount: int) -> AccumulatorDelta:
+    return trusted(AccumulatorDelta, {"key": key, "delta_fen": Fen(amount)})
+
+
 def _deltas_out(deltas: Any, prefix: str) -> tuple[AccumulatorDelta, ...]:
-    out: list[AccumulatorDelta] = []
-    items = (
-        deltas.items() if isinstance(deltas, Mapping) else ((f.name, getattr(deltas, f.name)) for f in fields(deltas))
+    if isinstance(deltas, Mapping):
+        items = list(deltas.items())
+    else:
+        items = [(name, getattr(deltas, name)) for name in _acc_spec(type(deltas))[1]]
+    # Every key shares the prefix, so ordering by name orders by key.
+    items.sort(key=lambda kv: kv[0])
+    return tuple(
+        _delta(f"{prefix}:{name}", int(value))
+        for name, value in items
+        if name not in _YEAR_FIELDS and isinstance(value, int) and value
     )
-    for name, value in items:
-        if name in ("year", "benefit_year") or not isinstance(value, int) or not value:
-            continue
-        out.append(AccumulatorDelta(key=f"{prefix}:{name}", delta_fen=Fen(int(value))))
-    return tuple(sorted(out, key=lambda d: d.key))
 
 
 def settle_basic(
@@ -314,15 +344,18 @@ def settle_basic(
 def _merge_details(ds: list[Any]) -> FundDetail:
     first = ds[0]
     caps = [d.crt_payb_lmt_amt for d in ds if getattr(d, "crt_payb_lmt_amt", None) is not None]
-    return FundDetail(
-        fund_pay_type=first.fund_pay_type,
-        fund_pay_type_name=getattr(first, "fund_pay_type_name", ""),
-        inscp_scp_amt=Fen(sum(int(d.inscp_scp_amt) for d in ds)),
-        crt_payb_lmt_amt=Fen(int(caps[0])) if caps else None,
-        fund_payamt=Fen(sum(int(d.fund_payamt) for d in ds)),
-        setl_proc_info=" | ".join(
-            str(getattr(d, "setl_proc_info", "")) for d in ds if getattr(d, "setl_proc_info", "")
-        ),
+    return trusted(
+        FundDetail,
+        {
+            "fund_pay_type": str(first.fund_pay_type),
+            "fund_pay_type_name": str(getattr(first, "fund_pay_type_name", "")),
+            "inscp_scp_amt": Fen(sum(int(d.inscp_scp_amt) for d in ds)),
+            "crt_payb_lmt_amt": Fen(int(caps[0])) if caps else None,
+            "fund_payamt": Fen(sum(int(d.fund_payamt) for d in ds)),
+            "setl_proc_info": " | ".join(
+                str(getattr(d, "setl_proc_info", "")) for d in ds if getattr(d, "setl_proc_info", "")
+            ),
+        },
     )
 
 
@@ -330,7 +363,7 @@ def _sum_deltas(deltas: Sequence[AccumulatorDelta]) -> tuple[AccumulatorDelta, .
     acc: dict[str, int] = {}
     for d in deltas:
         acc[d.key] = acc.get(d.key, 0) + int(d.delta_fen)
-    return tuple(AccumulatorDelta(key=k, delta_fen=Fen(v)) for k, v in sorted(acc.items()) if v)
+    return tuple(_delta(k, v) for k, v in sorted(acc.items()) if v)
 
 
 def settle_maternity(
