@@ -130,3 +130,34 @@ def test_str_is_the_plain_integer_and_repr_names_the_type():
     assert str(Fen(1230)) == "1230"
     assert f"{Fen(-5)}" == "-5"
     assert repr(Fen(1230)) == "Fen(1230)"
+
+
+def _reference_allocate(total: int, weights: list[int], keys: list[str]) -> list[int]:
+    """The named rule written out plainly: floor shares, then one fen each by (largest remainder, key, position)."""
+    wsum = sum(weights)
+    parts = [total * w // wsum for w in weights]
+    rems = [total * w % wsum for w in weights]
+    order = sorted((i for i in range(len(weights)) if weights[i] > 0), key=lambda i: (-rems[i], keys[i], i))
+    for i in order[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+@given(
+    st.integers(min_value=0, max_value=500),
+    st.lists(st.tuples(st.integers(min_value=0, max_value=6), st.sampled_from("abc")), min_size=1, max_size=30),
+)
+def test_allocate_matches_the_rule_written_out_even_with_tied_remainders_and_keys(total, pairs):
+    """Small weights and repeated keys (many ties) still follow largest remainder → key → position exactly."""
+    weights = [w for w, _k in pairs]
+    keys = [k for _w, k in pairs]
+    if sum(weights) == 0:
+        return
+    assert allocate(total, weights, keys) == _reference_allocate(total, weights, keys)
+
+
+def test_allocate_refuses_bool_and_float_weights():
+    """Weights are integer fen: a bool or a float weight is refused, never coerced."""
+    for bad in ([True, 1], [1.0, 1], [1, -1]):
+        with pytest.raises(MoneyError):
+            allocate(1, bad)  # type: ignore[arg-type]

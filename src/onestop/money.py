@@ -13,9 +13,9 @@ where a fractional value becomes fen are named here and nowhere else:
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
@@ -210,6 +210,9 @@ def apply_ratio(amount: int, ratio: Decimal) -> Fen:
     return round_to_fen(Decimal(int(amount)) * ratio)
 
 
+_INT_TYPES = frozenset({int, Fen})
+
+
 def allocate(total: int, weights: Sequence[int], keys: Sequence[Hashable] | None = None) -> list[Fen]:
     """Split ``total`` fen over ``weights`` by largest remainder (see :func:`allocate_ints`), as ``Fen``."""
     return [int.__new__(Fen, p) for p in allocate_ints(total, weights, keys)]
@@ -238,24 +241,29 @@ def allocate_ints(total: int, weights: Sequence[int], keys: Sequence[Hashable] |
     n = len(weights)
     if keys is not None and len(keys) != n:
         raise MoneyError("allocate: one key per weight")
-    if any(isinstance(w, bool) or not isinstance(w, int) or w < 0 for w in weights):
+    # Plain ints and Fen (the engine's hot loops) are checked at C speed; anything else gets the full check.
+    if not set(map(type, weights)) <= _INT_TYPES:
+        if any(isinstance(w, bool) or not isinstance(w, int) or w < 0 for w in weights):
+            raise MoneyError("allocate: weights must be non-negative integers")
+    elif n and min(weights) < 0:
         raise MoneyError("allocate: weights must be non-negative integers")
     wsum = sum(weights)
     if wsum == 0:
         if total == 0:
             return [Fen(0)] * n
         raise MoneyError(f"allocate: cannot split {total} fen over zero weights")
-    parts: list[int] = []
-    rems: list[int] = []
-    for w in weights:
-        q, r = divmod(total * w, wsum)
-        parts.append(q)
-        rems.append(r)
+    products = [total * w for w in weights]
+    parts = [p // wsum for p in products]
     left = total - sum(parts)
     if left:
-        tie = list(keys) if keys is not None else list(range(n))
-        # Largest remainder first; equal remainders by ascending key; zero weights never chosen.
-        order = sorted((i for i in range(n) if weights[i] > 0), key=lambda i: (-rems[i], tie[i]))
+        rems = [p % wsum for p in products]
+        # Largest remainder first; equal remainders by ascending key, then position; zero weights never
+        # chosen. Two stable sorts (by key, then by remainder descending) give exactly that order.
+        order = [i for i in range(n) if weights[i] > 0]
+        if keys is not None:
+            tie: list[Any] = list(keys)
+            order.sort(key=cast("Callable[[int], Any]", tie.__getitem__))
+        order.sort(key=cast("Callable[[int], int]", rems.__getitem__), reverse=True)
         for i in order[:left]:
             parts[i] += 1
     return parts
