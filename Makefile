@@ -22,7 +22,7 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt $(ADAPTERS)
 PORT ?= 50051
 run: $(STAMP)
 	mkdir -p .onestop
-	$(BIN)/onestop serve --dev --port $(PORT) --database-url sqlite:///.onestop/dev.db --example-insurer huiminbao
+	$(BIN)/onestop serve --config examples/gateway/dev.yaml --port $(PORT)
 
 # Regenerate src/onestop/v1 from proto/ (committed; a test fails when it is stale).
 protos: $(STAMP)

@@ -7,6 +7,7 @@ connections over them), and prints the listening line once all are up.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import multiprocessing
@@ -141,7 +142,9 @@ def start_server(settings: ServeSettings, gateway: Gateway) -> RunningServer:
         options=[
             ("grpc.max_receive_message_length", settings.max_message_bytes),
             ("grpc.max_send_message_length", 64 * 1024 * 1024),
-            ("grpc.so_reuseport", 1),
+            # Only workers of one `serve --workers N` share a port; a second single-process gateway started
+            # by mistake on a busy port must fail to bind rather than silently take half the traffic.
+            ("grpc.so_reuseport", 1 if settings.workers > 1 else 0),
         ],
     )
     names = add_servicers(server, gateway, max_lines=settings.max_lines)
@@ -159,10 +162,16 @@ def start_server(settings: ServeSettings, gateway: Gateway) -> RunningServer:
             root_certificates=_read(settings.client_ca) if settings.client_ca else None,
             require_client_auth=mtls,
         )
-        port = server.add_secure_port(address, creds)
+        bind = functools.partial(server.add_secure_port, address, creds)
     else:
-        port = server.add_insecure_port(address)
+        bind = functools.partial(server.add_insecure_port, address)
+    try:
+        port = bind()
+    except RuntimeError:  # grpcio ≥ 1.60 raises where older versions returned 0
+        port = 0
     if not port:
+        # The server owns the gateway from here on (RunningServer.stop closes it), so close it on failure too.
+        gateway.close()
         raise ConfigError(f"cannot listen on {address}", violations=(FieldViolation("port", "cannot be bound"),))
     server.start()
     return RunningServer(server=server, port=port, gateway=gateway, metrics=metrics)

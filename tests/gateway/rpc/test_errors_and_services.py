@@ -233,3 +233,13 @@ def test_hospital_code_in_answers_is_the_callers(start: Any) -> None:
     _, stubs = start()
     out = stubs.settlement.PreSettle(pb.PreSettleRequest(bill=bill_msg()), metadata=A)
     assert out.settlement.hospital_code == HOSPITAL_A
+
+
+def test_a_second_single_process_gateway_cannot_take_a_busy_port(start) -> None:
+    """Without --workers, a second gateway on the same port fails to bind (ConfigError naming the port)
+    instead of sharing it through SO_REUSEPORT and silently taking part of the traffic."""
+    from onestop.errors import ConfigError
+
+    first, _ = start()
+    with pytest.raises(ConfigError, match="cannot listen"):
+        start(port=first.port)
