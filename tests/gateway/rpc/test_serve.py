@@ -38,7 +38,8 @@ class Served:
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[object]:
-    """Start ``onestop serve --dev`` on a free port with SQLite in tmp; wait for its listening line."""
+    """Start ``onestop serve`` with the settings ``make run`` uses (examples/gateway/dev.yaml: dev mode, the real
+    huiminbao adapter) on a free port with SQLite in tmp; wait for its listening line."""
     procs: list[subprocess.Popen[str]] = []
     logs: list[Any] = []
 
@@ -51,13 +52,12 @@ def serve(tmp_path: Path) -> Iterator[object]:
             [
                 str(ONESTOP),
                 "serve",
-                "--dev",
+                "--config",
+                str(ROOT / "examples" / "gateway" / "dev.yaml"),
                 "--port",
                 "0",
                 "--database-url",
                 f"sqlite:///{tmp_path / 'gw.db'}",
-                "--example-insurer",
-                "huiminbao",
                 *extra,
             ],
             stdout=subprocess.PIPE,
@@ -108,6 +108,9 @@ def test_example_client_settles_and_reverses_against_onestop_serve(serve: object
     assert "目录外" in out
     assert "工伤基金" in out
     assert "商保 huiminbao" in out
+    # The real adapter under heilongjiang-upgraded-2025: the CAR-T liability is capped at its sum insured.
+    assert "支付 1000000.00" in out
+    assert "CAP_REACHED" in out
     assert "状态 REVERSED" in out
     assert served.stop() == 0
     log = served.log.read_text(encoding="utf-8")
