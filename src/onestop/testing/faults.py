@@ -238,6 +238,15 @@ class FaultyInsurer(InsurerInterceptor):
         self._inj = _Injector(plan, clock or SYSTEM_CLOCK)
 
     @property
+    def plan(self) -> FaultPlan:
+        """The fault plan in force; assign a new one to change the faults from the next call on."""
+        return self._inj.plan
+
+    @plan.setter
+    def plan(self, plan: FaultPlan) -> None:
+        self._inj.plan = plan
+
+    @property
     def injected(self) -> tuple[InjectedFault, ...]:
         """Every fault that fired, in call order."""
         return tuple(self._inj.injected)
@@ -326,6 +335,15 @@ class FaultyChannel:
     def capabilities(self) -> ChannelCapabilities:
         """The wrapped channel's capabilities."""
         return self.next.capabilities
+
+    @property
+    def plan(self) -> FaultPlan:
+        """The fault plan in force; assign a new one to change the faults from the next call on."""
+        return self._inj.plan
+
+    @plan.setter
+    def plan(self, plan: FaultPlan) -> None:
+        self._inj.plan = plan
 
     @property
     def injected(self) -> tuple[InjectedFault, ...]:
