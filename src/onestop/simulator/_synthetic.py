@@ -30,7 +30,7 @@ Probability = Annotated[Decimal, Field(ge=0, le=1)]
 SYNTHETIC_REGION = "220100"
 _HOSPITAL = {"code": "H22010100001", "tier": "市属三级", "region": SYNTHETIC_REGION, "group": "JL-GROUP-FX1"}
 _CAR_T = (10, 11, 12, 13, 14)
-_CIDL_NAMES = {
+CIDL_NAMES = {
     1: "注射用维拉苷酶β",
     2: "盐酸沙丙蝶呤片",
     3: "注射用替度格鲁肽",
@@ -99,20 +99,20 @@ class SyntheticParams(_Params):
     employee_share: Probability = Decimal("0.45")
     """Share insured as employees (310); the rest are residents (390)."""
     inpatient: CareCost = CareCost(
-        rate_per_member_year=Decimal("0.12"), median_fen=900_000, sigma=Decimal("1.0"), lines=(3, 8)
+        rate_per_member_year=Decimal("0.12"), median_fen=600_000, sigma=Decimal("0.9"), lines=(3, 8)
     )
     outpatient: CareCost = CareCost(
         rate_per_member_year=Decimal("0.6"), median_fen=30_000, sigma=Decimal("0.8"), lines=(1, 3)
     )
     elderly_factor: Annotated[Decimal, Field(ge=0, le=10)] = Decimal("2.0")
     """Multiplier on visit rates of members aged 65 and over."""
-    cidl_uptake: Probability = Decimal("0.03")
+    cidl_uptake: Probability = Decimal("0.005")
     """Probability that an inpatient stay also charges one non-CAR-T CIDL drug."""
     cidl_drugs: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 18, 19)
     """CIDL entry numbers drawn (uniformly) for those stays."""
     cidl_cost_fen: tuple[int, int] = (2_000_000, 30_000_000)
     """Inclusive range of a CIDL drug line, fen."""
-    car_t_uptake: Probability = Decimal("0.0003")
+    car_t_uptake: Probability = Decimal("0.00002")
     """Probability per member and year of one CAR-T infusion stay."""
     car_t_cost_fen: tuple[int, int] = (99_900_000, 129_000_000)
     """Inclusive range of a CAR-T line, fen (list prices of the CIDL CAR-T products are about 100万–129万)."""
@@ -305,7 +305,7 @@ def _line(i: int, it: dict[str, Any], amount: int, day: dt.date) -> dict[str, An
 
 
 def _cidl_line(i: int, no: int, amount: int, day: dt.date) -> dict[str, Any]:
-    name = _CIDL_NAMES[no]
+    name = CIDL_NAMES[no]
     line = {
         "feedetl_sn": f"{i + 1:04d}",
         "name": name,
