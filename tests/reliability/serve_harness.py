@@ -139,7 +139,9 @@ def serve(
     *,
     crash_at: str = "",
     workers: int = 1,
+    port: int = 0,
     extra_env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
 ) -> Served:
     """Start ``onestop serve --dev`` on a free port; ``crash_at`` sets ``ONESTOP_CRASH_AT``.
 
@@ -153,8 +155,8 @@ def serve(
     if crash_at:
         env["ONESTOP_CRASH_AT"] = crash_at
     env.update(extra_env or {})
-    cmd = [str(exe), "serve", "--dev", "--port", "0", "--workers", str(workers), "--database-url", database_url]
-    cmd += ["--log-level", "warning"]
+    cmd = [str(exe), "serve", "--dev", "--port", str(port), "--workers", str(workers), "--database-url", database_url]
+    cmd += ["--log-level", "warning", *extra_args]
     if settings is not None:
         cmd += ["--config", str(settings)]
     with log.open("w", encoding="utf-8") as err:
@@ -178,9 +180,22 @@ def serving(directory: Path, database_url: str, settings: Path | None, **kw: Any
         s.stop()
 
 
-def fresh_pg_database() -> tuple[str, Any]:
-    """A new PostgreSQL database on the test server: (url, drop function); skips when unreachable."""
-    import pytest
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (several workers cannot share port 0)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def fresh_pg_database(*, skip: bool = True) -> tuple[str, Any]:
+    """A new PostgreSQL database on the test server: (url, drop function).
+
+    Args:
+        skip: When the server is unreachable, skip the test (else raise ``ConnectionError``).
+    """
     from sqlalchemy import create_engine, text
 
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -190,6 +205,10 @@ def fresh_pg_database() -> tuple[str, Any]:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # unreachable server: the PostgreSQL half is skipped, loudly
         admin.dispose()
+        if not skip:
+            raise ConnectionError(f"PostgreSQL not reachable at {PG_ADMIN_URL} ({type(exc).__name__})") from None
+        import pytest
+
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} ({type(exc).__name__}); set ONESTOP_TEST_PG_URL")
 
     def drop() -> None:
