@@ -161,3 +161,27 @@ def test_allocate_refuses_bool_and_float_weights():
     for bad in ([True, 1], [1.0, 1], [1, -1]):
         with pytest.raises(MoneyError):
             allocate(1, bad)  # type: ignore[arg-type]
+
+
+@given(
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.decimals(min_value=-10, max_value=10**4, places=4, allow_nan=False, allow_infinity=False),
+)
+def test_apply_ratio_equals_the_decimal_product_rounded_half_up(amount, ratio):
+    """apply_ratio is exactly round_to_fen(Decimal(amount) × ratio), ties away from zero, for any sign."""
+    assert apply_ratio(amount, ratio) == round_to_fen(Decimal(amount) * ratio)
+    assert type(apply_ratio(amount, ratio)) is Fen
+
+
+def test_apply_ratio_rounds_ties_away_from_zero():
+    """Half a fen rounds away from zero: 5 × 0.5 = 2.5 → 3 and −5 × 0.5 → −3."""
+    assert apply_ratio(5, Decimal("0.5")) == 3
+    assert apply_ratio(-5, Decimal("0.5")) == -3
+    assert apply_ratio(1, Decimal("0.4999")) == 0
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15))
+def test_format_yuan_round_trips_through_parse_yuan(fen):
+    """Any integer fen formats as two-decimal yuan text that parses back to the same fen."""
+    assert parse_yuan(format_yuan(fen)) == fen
+    assert parse_yuan(format_yuan(Fen(fen))) == fen

@@ -155,11 +155,14 @@ def parse_yuan(text: str) -> Fen:
 
 def format_yuan(amount: int) -> str:
     """Format fen as exact yuan text with two decimals (``1230 -> "12.30"``)."""
-    if isinstance(amount, bool) or not isinstance(amount, int):
+    kind = amount.__class__
+    if kind is not int and kind is not Fen and (isinstance(amount, bool) or not isinstance(amount, int)):
         raise MoneyError(f"format_yuan needs integer fen, got {type(amount).__name__}")
-    sign = "-" if amount < 0 else ""
-    q, r = divmod(abs(int(amount)), 100)
-    return f"{sign}{q}.{r:02d}"
+    if amount < 0:
+        q, r = divmod(-int(amount), 100)
+        return f"-{q}.{r:02d}"
+    q, r = divmod(amount, 100)
+    return f"{q}.{r:02d}"
 
 
 def parse_ratio(value: str | Decimal | int) -> Decimal:
@@ -207,7 +210,15 @@ def apply_ratio(amount: int, ratio: Decimal) -> Fen:
         raise MoneyError(f"apply_ratio needs integer fen, got {type(amount).__name__}")
     if not isinstance(ratio, Decimal):
         raise MoneyError(f"ratios are Decimal, got {type(ratio).__name__}")
-    return round_to_fen(Decimal(int(amount)) * ratio)
+    if not ratio.is_finite():
+        return round_to_fen(Decimal(int(amount)) * ratio)
+    # Exact integer arithmetic, the same result as the Decimal product quantized ROUND_HALF_UP (ties
+    # away from zero) without building Decimals on the per-line hot path: amount × num / den, rounded.
+    num, den = ratio.as_integer_ratio()
+    x = int(amount) * num
+    if x >= 0:
+        return _int_new(Fen, (2 * x + den) // (2 * den))
+    return _int_new(Fen, -((-2 * x + den) // (2 * den)))
 
 
 _INT_TYPES = frozenset({int, Fen})

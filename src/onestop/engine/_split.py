@@ -14,7 +14,7 @@ from decimal import Decimal
 from onestop.catalog.resolution import Resolution, RestrictionKind, Standard
 from onestop.domain.bill import BillLine
 from onestop.domain.codes import ChrgitmLv, HospApprFlag, ItemKind, MedType
-from onestop.money import apply_ratio, round_to_fen
+from onestop.money import apply_ratio
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -112,7 +112,8 @@ def _over_standard(line: BillLine, std: Standard | None, split_warnings: list[st
     if std.amount_fen is None:
         split_warnings.append(Reason.STANDARD_UNAVAILABLE)
         return 0, None
-    allowed = round_to_fen(Decimal(std.amount_fen) * line.quantity)
+    # Same rounding as round_to_fen(standard × quantity), in exact integers (see apply_ratio).
+    allowed = apply_ratio(int(std.amount_fen), line.quantity)
     return max(0, int(line.amount_fen) - int(allowed)), std.amount_fen
 
 
