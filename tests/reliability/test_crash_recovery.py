@@ -29,6 +29,9 @@ from sqlalchemy import create_engine, text
 
 from onestop.v1 import settlement_service_pb2 as pb
 
+# In the full profile (make proof: -m slow) the same tests run at full counts.
+pytestmark = [pytest.mark.slow] if FULL else []
+
 POINTS = ("before_commit", "after_commit", "in_adapter_call", "during_reversal")
 KILLS_PER_POINT = size(2, 50)
 STEPS = 6  # settlements driven per server life: enough to reach the n-th hit (n ≤ 3) of any point

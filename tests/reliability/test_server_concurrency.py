@@ -14,12 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from reliability.profile import size
+import pytest
+from reliability.profile import FULL, size
 from reliability.serve_harness import MD, bill_doc, bill_msg, canonical, serving, write_settings
 from sqlalchemy import create_engine, text
 
 from onestop.v1 import settlement_service_pb2 as pb
 from onestop.v1 import settlement_service_pb2_grpc
+
+# In the full profile (make proof: -m slow) the same tests run at full counts.
+pytestmark = [pytest.mark.slow] if FULL else []
 
 THREADS = size(16, 32)
 KEYS = size(3, 20)
