@@ -23,8 +23,9 @@ class Register:
     """The insurer's member register for one design, as the simulator builds it from the members table.
 
     A member is enrolled when the design's eligibility admits their region, insurance type and age
-    (at the policy period's start); ``enrolled_on`` null in the table means the period's first day;
-    the pre-existing groups kept are those the design recognises.
+    and ``enrolled_on`` is not after the policy period; cover starts on ``enrolled_on``, or on the
+    period's first day when that is null or earlier (a renewal). The pre-existing groups kept are
+    those the design recognises.
     """
 
     member_ids: tuple[str, ...]
@@ -51,12 +52,14 @@ def member_register(members: pl.DataFrame, design: Design) -> Register:
     for r in members.iter_rows(named=True):
         ids.append(r["member_id"])
         age = r["age"]
+        # Enrolled before the product year (a renewal): covered from the year's first day.
+        day = max(r["enrolled_on"] or start, start)
         enrolled.append(
             age is not None
             and design.eligibility.admits(r["insured_region"] or "", r["insutype"] or "", int(age))
-            and (r["enrolled_on"] is None or design.policy_period.contains(r["enrolled_on"]))
+            and day <= design.policy_period.end
         )
-        on.append(r["enrolled_on"] or start)
+        on.append(day)
         pre.append(frozenset(g for g in (r["pre_existing"] or "").split(";") if g in groups))
     return Register(tuple(ids), np.array(enrolled, dtype=np.bool_), tuple(on), tuple(pre))
 
