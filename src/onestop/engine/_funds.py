@@ -270,15 +270,13 @@ def _delta(key: str, amount: int) -> AccumulatorDelta:
 
 def _deltas_out(deltas: Any, prefix: str) -> tuple[AccumulatorDelta, ...]:
     if isinstance(deltas, Mapping):
-        items = list(deltas.items())
+        items = [(name, value) for name, value in deltas.items() if name not in _YEAR_FIELDS]
     else:
         items = [(name, getattr(deltas, name)) for name in _acc_spec(type(deltas))[1]]
-    # Every key shares the prefix, so ordering by name orders by key.
-    items.sort(key=lambda kv: kv[0])
+    # Names are unique and every key shares the prefix, so sorting the pairs orders by key.
     return tuple(
         _delta(f"{prefix}:{name}", int(value))
-        for name, value in items
-        if name not in _YEAR_FIELDS and isinstance(value, int) and value
+        for name, value in sorted((n, v) for n, v in items if v and isinstance(v, int))
     )
 
 

@@ -27,9 +27,9 @@ __all__ = ["LineSums", "line_results", "trusted"]
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
 
 _new = object.__new__
-_set = object.__setattr__
 _int_new = int.__new__
 # BaseModel keeps its bookkeeping in slots; their descriptors set them without object.__setattr__'s lookup.
+_set_dict = BaseModel.__dict__["__dict__"].__set__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
@@ -81,7 +81,7 @@ def trusted(cls: type[_ModelT], values: dict[str, Any]) -> _ModelT:
         if v is not None and v < 0:
             raise SettlementInvariantError(f"{cls.__name__}.{name} is negative: {int(v)}")
     obj = _new(cls)
-    _set(obj, "__dict__", values)
+    _set_dict(obj, values)
     _set_fields_set(obj, fields_set)
     _set_extra(obj, None)
     _set_private(obj, None)
@@ -99,6 +99,14 @@ def _cell_rank(cell: tuple[str, SplitCategory]) -> tuple[int, str, int]:
     return (group, payer, _CELL_POS[cell[1]])
 
 
+class _Ranks(dict[tuple[str, SplitCategory], tuple[int, str, int]]):
+    """Cell → output rank, filled on first use (a bill has a handful of distinct cells)."""
+
+    def __missing__(self, cell: tuple[str, SplitCategory]) -> tuple[int, str, int]:
+        rank = self[cell] = _cell_rank(cell)
+        return rank
+
+
 #: Patient cells by offer category, built once (the patient pays whatever is left at the end).
 _PATIENT_CELL = {c: (PayerKey.PATIENT, CELL_OF[c]) for c in PAYABLE}
 
@@ -108,6 +116,8 @@ class LineSums:
     """Bill-level figures summed over the output lines (what the legs and totals need)."""
 
     by_payer: dict[str, int] = field(default_factory=dict)
+    total: int = 0
+    """Σ amount of every line (medfee_sumamt)."""
     cidl_amt: int = 0
     """Σ amount of CIDL lines, any leg."""
     basic_medfee: int = 0
@@ -128,10 +138,10 @@ def line_results(works: Iterable[Work]) -> tuple[tuple[LineResult, ...], LineSum
     The works are read, never changed: the patient's cells are added on the way out, so a state can
     be finalised more than once.
     """
-    sums = LineSums()
-    by_payer = sums.by_payer
-    ranks: dict[tuple[str, SplitCategory], tuple[int, str, int]] = {}
-    rank_of = ranks.__getitem__
+    by_payer: dict[str, int] = {}
+    total = cidl_amt = maternity_medfee = 0
+    b_medfee = b_fulamt = b_overlmt = b_preselfpay = b_inscope = b_cidl = b_account = 0
+    rank_of = _Ranks().__getitem__
     patient_cell = _PATIENT_CELL
     # Frozen models never change their fields-set, so one set per class is shared by every instance.
     alloc_fields = _spec(Allocation)[0]
@@ -151,9 +161,6 @@ def line_results(works: Iterable[Work]) -> tuple[tuple[LineResult, ...], LineSum
                 pkey = patient_cell.get(ocat)
                 if pkey is not None:
                     merged[pkey] = get(pkey, 0) + amount
-        for key in merged:
-            if key not in ranks:
-                ranks[key] = _cell_rank(key)
         allocs: list[Allocation] = []
         line_account = 0
         for key in sorted(merged, key=rank_of) if len(merged) > 1 else merged:
@@ -165,7 +172,7 @@ def line_results(works: Iterable[Work]) -> tuple[tuple[LineResult, ...], LineSum
             if payer == account:
                 line_account += amount
             a = _new(Allocation)
-            _set(a, "__dict__", {"payer": payer, "category": key[1], "amount_fen": _int_new(Fen, amount)})
+            _set_dict(a, {"payer": payer, "category": key[1], "amount_fen": _int_new(Fen, amount)})
             _set_fields_set(a, alloc_fields)
             _set_extra(a, None)
             _set_private(a, None)
@@ -174,24 +181,24 @@ def line_results(works: Iterable[Work]) -> tuple[tuple[LineResult, ...], LineSum
         cidl = r.cidl
         amount_fen = ln.amount_fen
         line_amount = int(amount_fen)  # plain int: Fen's reflected add would run in Python
+        total += line_amount
         if cidl is not None:
-            sums.cidl_amt += line_amount
+            cidl_amt += line_amount
         if w.leg is basic:
-            sums.basic_medfee += line_amount
-            sums.basic_fulamt += s.fulamt
-            sums.basic_overlmt += s.overlmt
-            sums.basic_preselfpay += s.preselfpay
-            sums.basic_inscope += s.inscope
-            sums.basic_account += line_account
+            b_medfee += line_amount
+            b_fulamt += s.fulamt
+            b_overlmt += s.overlmt
+            b_preselfpay += s.preselfpay
+            b_inscope += s.inscope
+            b_account += line_account
             if cidl is not None:
-                sums.basic_cidl += s.fulamt
+                b_cidl += s.fulamt
         elif w.leg is maternity:
-            sums.maternity_medfee += line_amount
+            maternity_medfee += line_amount
         std_unit = s.std_unit_fen
         lr = _new(LineResult)
-        _set(
+        _set_dict(
             lr,
-            "__dict__",
             {
                 "feedetl_sn": ln.feedetl_sn,
                 "name": ln.name,
@@ -201,7 +208,9 @@ def line_results(works: Iterable[Work]) -> tuple[tuple[LineResult, ...], LineSum
                 "amount_fen": amount_fen,
                 "leg": w.leg,
                 "in_catalog": r.in_catalog,
-                "matched_by": r.matched_by.value,
+                # ``_value_`` is the member's value (documented Enum attribute) without the ``value``
+                # property's descriptor call, which shows up once per line.
+                "matched_by": r.matched_by._value_,
                 "chrgitm_lv": r.chrgitm_lv,
                 "selfpay_prop": s.selfpay_prop,
                 "pric_uplmt_amt_fen": None if s.std_confidential or std_unit is None else _int_new(Fen, std_unit),
@@ -211,7 +220,7 @@ def line_results(works: Iterable[Work]) -> tuple[tuple[LineResult, ...], LineSum
                 "preselfpay_amt": _int_new(Fen, s.preselfpay) if s.preselfpay else zero,
                 "inscp_scp_amt": _int_new(Fen, s.inscope) if s.inscope else zero,
                 "cidl_no": cidl.no if cidl is not None else None,
-                "cidl_matched_by": cidl.matched_by.value if cidl is not None else "",
+                "cidl_matched_by": cidl.matched_by._value_ if cidl is not None else "",
                 "reasons": tuple(s.reasons),
                 "allocations": tuple(allocs),
             },
@@ -220,4 +229,17 @@ def line_results(works: Iterable[Work]) -> tuple[tuple[LineResult, ...], LineSum
         _set_extra(lr, None)
         _set_private(lr, None)
         out.append(lr)
+    sums = LineSums(
+        by_payer=by_payer,
+        total=total,
+        cidl_amt=cidl_amt,
+        basic_medfee=b_medfee,
+        basic_fulamt=b_fulamt,
+        basic_overlmt=b_overlmt,
+        basic_preselfpay=b_preselfpay,
+        basic_inscope=b_inscope,
+        basic_cidl=b_cidl,
+        basic_account=b_account,
+        maternity_medfee=maternity_medfee,
+    )
     return tuple(out), sums

@@ -472,7 +472,7 @@ def _settlement(state: FundsState, lines: tuple[LineResult, ...], sums: LineSums
     totals = trusted(
         Totals,
         {
-            "medfee_sumamt": b.total_fen,
+            "medfee_sumamt": Fen(sums.total),
             "basic_fund_fen": Fen(basic_fund),
             "work_injury_fund_fen": Fen(by_payer.get(PayerKey.WORK_INJURY, 0)),
             "maternity_fund_fen": Fen(by_payer.get(PayerKey.fund("510100"), 0)),
