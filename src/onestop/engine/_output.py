@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from onestop.domain.offer import PAYABLE
+from onestop.domain.offer import PAYABLE, Category
 from onestop.domain.settlement import Allocation, Leg, LineResult, PayerKey, SplitCategory
 from onestop.engine._check import SettlementInvariantError
 from onestop.engine._work import CELL_OF, Work
@@ -99,6 +99,12 @@ def _cell_rank(cell: tuple[str, SplitCategory]) -> tuple[int, str, int]:
     return (group, payer, _CELL_POS[cell[1]])
 
 
+#: The patient's (offer category, cell category) pairs in output order.
+_PATIENT_ORDER: tuple[tuple[Category, SplitCategory], ...] = tuple(
+    sorted(((c, CELL_OF[c]) for c in PAYABLE), key=lambda pair: _CELL_POS[pair[1]])
+)
+
+
 class _Ranks(dict[tuple[str, SplitCategory], tuple[int, str, int]]):
     """Cell → output rank, filled on first use (a bill has a handful of distinct cells)."""
 
@@ -143,6 +149,8 @@ def line_results(works: Iterable[Work]) -> tuple[tuple[LineResult, ...], LineSum
     b_medfee = b_fulamt = b_overlmt = b_preselfpay = b_inscope = b_cidl = b_account = 0
     rank_of = _Ranks().__getitem__
     patient_cell = _PATIENT_CELL
+    patient_order = _PATIENT_ORDER
+    patient = PayerKey.PATIENT
     # Frozen models never change their fields-set, so one set per class is shared by every instance.
     alloc_fields = _spec(Allocation)[0]
     line_fields = _spec(LineResult)[0]
@@ -150,29 +158,40 @@ def line_results(works: Iterable[Work]) -> tuple[tuple[LineResult, ...], LineSum
     zero = _ZERO
     out: list[LineResult] = []
     for w in works:
-        # Merge the line's cells (the same payer can pay the same category in two stages).
-        merged: dict[tuple[str, SplitCategory], int] = {}
-        get = merged.get
-        for payer, cat, amount in w.cells:
-            key = (payer, cat)
-            merged[key] = get(key, 0) + amount
-        for ocat, amount in w.remaining.items():
-            if amount > 0:
-                pkey = patient_cell.get(ocat)
-                if pkey is not None:
-                    merged[pkey] = get(pkey, 0) + amount
+        cells = w.cells
+        rem = w.remaining
+        ordered: list[tuple[str, SplitCategory, int]]
+        if len(cells) <= 1 and (not cells or cells[0][0] != patient):
+            # The common line: at most one payer before the patient, so walking the patient's
+            # categories in output order gives the canonical order with nothing to merge or sort.
+            ordered = list(cells)
+            for ocat, pcell in patient_order:
+                amount = rem.get(ocat, 0)
+                if amount > 0:
+                    ordered.append((patient, pcell, amount))
+        else:
+            # Merge the line's cells (the same payer can pay the same category in two stages), then sort.
+            merged: dict[tuple[str, SplitCategory], int] = {}
+            get = merged.get
+            for payer, cat, amount in cells:
+                key = (payer, cat)
+                merged[key] = get(key, 0) + amount
+            for ocat, amount in rem.items():
+                if amount > 0:
+                    pkey = patient_cell.get(ocat)
+                    if pkey is not None:
+                        merged[pkey] = get(pkey, 0) + amount
+            ordered = [(key[0], key[1], merged[key]) for key in sorted(merged, key=rank_of)]
         allocs: list[Allocation] = []
         line_account = 0
-        for key in sorted(merged, key=rank_of) if len(merged) > 1 else merged:
-            amount = merged[key]
+        for payer, cat, amount in ordered:
             if not amount:
                 continue
-            payer = key[0]
             by_payer[payer] = by_payer.get(payer, 0) + amount
             if payer == account:
                 line_account += amount
             a = _new(Allocation)
-            _set_dict(a, {"payer": payer, "category": key[1], "amount_fen": _int_new(Fen, amount)})
+            _set_dict(a, {"payer": payer, "category": cat, "amount_fen": _int_new(Fen, amount)})
             _set_fields_set(a, alloc_fields)
             _set_extra(a, None)
             _set_private(a, None)
