@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt $(ADAPTERS)
-	$(BIN)/pip install -q -c constraints.txt -e ".[dev,sim]"
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev,sim,distributed]"
 	for a in $(dir $(ADAPTERS)); do $(BIN)/pip install -q -c constraints.txt -e $$a || exit 1; done
 	touch $(STAMP)
 

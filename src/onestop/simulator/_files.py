@@ -232,7 +232,7 @@ def _lines(path: Path, claim_ids: set[str]) -> tuple[pl.DataFrame, bool]:
     for i in (out["fund_fen"] > out["amount_fen"]).arg_true().head(_MAX_VIOLATIONS).to_list():
         ck.add(i, "fund_fen", "larger than amount_fen")
     ck.fail("bad lines file")
-    return pl.DataFrame(out).with_row_index("_row"), per_line
+    return pl.DataFrame(out).with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64)), per_line
 
 
 def _cells(
@@ -251,7 +251,7 @@ def _cells(
         lines = lines.join(remaining.select("claim_id", "_detail"), on="claim_id", how="left").filter(pl.col("_detail"))
         with_lines = set(lines.get_column("claim_id").unique().to_list())
         if per_line:
-            long = lines.unpivot(
+            long = lines.drop("amount_fen", "fund_fen").unpivot(
                 index=[
                     "_row",
                     "claim_id",
