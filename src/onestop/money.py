@@ -206,16 +206,20 @@ def round_to_fen(value: Decimal) -> Fen:
 
 def apply_ratio(amount: int, ratio: Decimal) -> Fen:
     """``amount × ratio`` rounded half-up to the fen (the named place ratios meet money)."""
-    if isinstance(amount, bool) or not isinstance(amount, int):
-        raise MoneyError(f"apply_ratio needs integer fen, got {type(amount).__name__}")
-    if not isinstance(ratio, Decimal):
+    kind = amount.__class__
+    if kind is not int:
+        if kind is bool or not isinstance(amount, int):
+            raise MoneyError(f"apply_ratio needs integer fen, got {type(amount).__name__}")
+        amount = int(amount)  # a plain int, so the product below runs in C
+    if ratio.__class__ is not Decimal and not isinstance(ratio, Decimal):
         raise MoneyError(f"ratios are Decimal, got {type(ratio).__name__}")
-    if not ratio.is_finite():
-        return round_to_fen(Decimal(int(amount)) * ratio)
     # Exact integer arithmetic, the same result as the Decimal product quantized ROUND_HALF_UP (ties
     # away from zero) without building Decimals on the per-line hot path: amount × num / den, rounded.
-    num, den = ratio.as_integer_ratio()
-    x = int(amount) * num
+    try:
+        num, den = ratio.as_integer_ratio()
+    except (ValueError, OverflowError):  # NaN / infinity: let Decimal raise its own error
+        return round_to_fen(Decimal(amount) * ratio)
+    x = amount * num
     if x >= 0:
         return _int_new(Fen, (2 * x + den) // (2 * den))
     return _int_new(Fen, -((-2 * x + den) // (2 * den)))

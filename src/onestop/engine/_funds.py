@@ -208,7 +208,7 @@ def _outside_remaining(w: Work) -> None:
 
 def allocate_inscope(works: Sequence[Work], deductible: int, funds: Sequence[tuple[str, int]], copay: int) -> None:
     """Allocate bill-level deductible, fund payments and co-pay back to lines (see module docstring)."""
-    keys = [w.sn for w in works]
+    keys = [w.line.feedetl_sn for w in works]  # not the ``sn`` property: a Python call per line
     cap = [w.split.inscope for w in works]
     ded = allocate_ints(deductible, cap, keys)
     for w, d in zip(works, ded, strict=True):
