@@ -18,13 +18,45 @@ import numpy.typing as npt
 import polars as pl
 
 from onestop.products import Design
-from onestop.simulator._result import DesignResult, member_register, population_arrays
+from onestop.simulator._result import DesignResult, population_arrays
 from onestop.simulator._tables import Population
 
 __all__ = ["assign_liabilities", "run_fast"]
 
 I64 = npt.NDArray[np.int64]
 Bool = npt.NDArray[np.bool_]
+
+
+_EPOCH = 719163  # date(1970, 1, 1).toordinal(): polars dates count days from 1970
+
+
+def _register(members: pl.DataFrame, design: Design) -> tuple[Bool, I64, dict[str, Bool]]:
+    """:func:`onestop.simulator.member_register` over whole columns: enrolled, cover start (ordinal), groups."""
+    e = design.eligibility
+    start, end = design.policy_period.start, design.policy_period.end
+    region = pl.col("insured_region").fill_null("")
+    admits = (
+        region.is_in(list(e.insured_regions)) | (region.str.slice(0, 2) + "0000").is_in(list(e.insured_regions))
+    ) & (pl.col("insutype").fill_null("").is_in(list(e.insutypes)))
+    age = pl.col("age")
+    ok = age.is_not_null() & admits
+    if e.min_age is not None:
+        ok &= age >= e.min_age
+    if e.max_age is not None:
+        ok &= age <= e.max_age
+    day = pl.max_horizontal(pl.col("enrolled_on").fill_null(start), pl.lit(start))
+    frame = members.select(
+        (ok & (day <= pl.lit(end))).fill_null(False).alias("enrolled"),
+        day.alias("day"),
+        *(
+            pl.col("pre_existing").fill_null("").str.split(";").list.contains(g.id).alias(f"g:{g.id}")
+            for g in design.pre_existing
+        ),
+    )
+    enrolled = frame.get_column("enrolled").to_numpy().astype(np.bool_)
+    on = frame.get_column("day").to_physical().to_numpy().astype(np.int64) + _EPOCH
+    groups = {g.id: frame.get_column(f"g:{g.id}").to_numpy().astype(np.bool_) for g in design.pre_existing}
+    return enrolled, on, groups
 
 
 def assign_liabilities(pop: Population, design: Design) -> I64:
@@ -86,20 +118,26 @@ def run_fast(pop: Population, design: Design) -> DesignResult:
     Equal to :func:`onestop.simulator.run_exact` on the same population, to the fen, claim by claim
     and cell by cell.
     """
-    reg = member_register(pop.members, design)
     claims = pop.claims
     n_c, n_l = claims.height, len(design.liabilities)
-    member_pos = {m: i for i, m in enumerate(reg.member_ids)}
-    claim_member = claims.get_column("member_id")
-    mpos = np.array([member_pos.get(m, -1) for m in claim_member.to_list()], dtype=np.int64)
-    known = mpos >= 0
-    enrolled_ord = np.array([d.toordinal() for d in reg.enrolled_on], dtype=np.int64)
-    adm = claims.get_column("admission_date").to_physical().to_numpy().astype(np.int64) + 719163
-    dis = claims.get_column("discharge_date").to_physical().to_numpy().astype(np.int64) + 719163
-    safe = np.where(known, mpos, 0)
-    m_enrolled = np.where(known, reg.enrolled[safe], False)
-    m_on = np.where(known, enrolled_ord[safe], 0)
     period = design.policy_period
+    enrolled, enrolled_ord, groups = _register(pop.members, design)
+    # Per claim, its member's position in the members table (-1: unknown member).
+    mpos = (
+        claims.select("member_id")
+        .join(pop.members.select("member_id").with_row_index("_m"), on="member_id", how="left", maintain_order="left")
+        .get_column("_m")
+        .fill_null(-1)
+        .to_numpy()
+        .astype(np.int64)
+    )
+    known = mpos >= 0
+    claim_member = claims.get_column("member_id")
+    adm = claims.get_column("admission_date").to_physical().to_numpy().astype(np.int64) + _EPOCH
+    dis = claims.get_column("discharge_date").to_physical().to_numpy().astype(np.int64) + _EPOCH
+    safe = np.where(known, mpos, 0)
+    m_enrolled = np.where(known, enrolled[safe], False)
+    m_on = np.where(known, enrolled_ord[safe], 0)
     # Rules 1–2: in the product year, member registered and enrolled by admission.
     covered = (m_enrolled & (dis >= period.start.toordinal()) & (dis <= period.end.toordinal()) & (m_on <= adm)).astype(
         np.bool_
@@ -108,8 +146,7 @@ def run_fast(pop: Population, design: Design) -> DesignResult:
     pre = np.zeros(n_c, dtype=np.bool_)
     diagnoses = claims.get_column("diagnoses")
     for g in design.pre_existing:
-        has = np.array([g.id in s for s in reg.pre_existing], dtype=np.bool_)
-        pre |= _starts_with_any(diagnoses, g.icd10_prefixes) & np.where(known, has[safe], False)
+        pre |= _starts_with_any(diagnoses, g.icd10_prefixes) & np.where(known, groups[g.id][safe], False)
     pre &= covered
     # Rules 4–5: cells to liabilities; E per claim × liability.
     lia = assign_liabilities(pop, design)
@@ -159,8 +196,8 @@ def run_fast(pop: Population, design: Design) -> DesignResult:
         mode="fast",
         claim_ids=tuple(claims.get_column("claim_id").to_list()),
         claim_member=tuple(claim_member.to_list()),
-        member_ids=reg.member_ids,
-        enrolled=reg.enrolled,
+        member_ids=tuple(pop.members.get_column("member_id").to_list()),
+        enrolled=enrolled,
         covered=covered,
         pre_existing=pre,
         eligible=eligible,
