@@ -11,7 +11,8 @@ process (the engine pauses it while a stage runs; validation runs with it on).
 
 Figures on the project's 2-core VM (best of 3 runs of this file, engine/validation):
 before the performance work 10 lines ≈ 5.7–6.1×, 500 ≈ 5.2×, 2,000 ≈ 5.1× (wall clock);
-after it 10 lines ≈ 3.7–4.1×, 500 ≈ 2.4×, 2,000 ≈ 2.4×. Where the time goes: for 10-line bills the
+after it 10 lines ≈ 4.0× (best 3.97; up to 4.5× under load), 500 ≈ 2.4×, 2,000 ≈ 2.6×. The
+10-line figure sits at the goal, not under it. Where the time goes: for 10-line bills the
 fixed per-bill cost (the policy's fund calculator, allocating its results to lines, the legs);
 for large bills building one ``LineResult`` and a few ``Allocation`` models per line.
 """
