@@ -150,12 +150,9 @@ def _claims(path: Path, members: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     dis = ck.cast("discharge_date", pl.Date, "a date YYYY-MM-DD")
     for i in (dis < adm).fill_null(False).arg_true().head(_MAX_VIOLATIONS).to_list():
         ck.add(i, "discharge_date", "before admission_date")
-    known = set(members.get_column("member_id").to_list())
-    for i, m in enumerate(member_id.to_list()):
-        if m is not None and m not in known:
-            ck.add(i, "member_id", f"{m!r} is not in the members file")
-            if len(ck.violations) >= _MAX_VIOLATIONS:
-                break
+    unknown = (member_id.is_not_null() & ~member_id.is_in(members.get_column("member_id").implode())).arg_true()
+    for i in unknown.head(_MAX_VIOLATIONS).to_list():
+        ck.add(i, "member_id", f"{member_id[i]!r} is not in the members file")
     for i in claim_id.is_duplicated().arg_true().head(_MAX_VIOLATIONS).to_list():
         ck.add(i, cid, f"{claim_id[i]!r} appears twice")
 
@@ -192,7 +189,7 @@ def _claims(path: Path, members: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     return claims.cast(CLAIM_SCHEMA), remaining  # type: ignore[arg-type]
 
 
-def _lines(path: Path, claim_ids: set[str]) -> tuple[pl.DataFrame, bool]:
+def _lines(path: Path, claim_ids: pl.Series) -> tuple[pl.DataFrame, bool]:
     df, csv = _read_raw(path)
     ck = _Checker(path, df, csv)
     cid = ck.first_of("claim_id", "settlement_id")
@@ -202,11 +199,9 @@ def _lines(path: Path, claim_ids: set[str]) -> tuple[pl.DataFrame, bool]:
     ck.fail("bad lines file")
     assert cid is not None
     claim_id = ck.nonempty(cid).alias("claim_id")
-    for i, c in enumerate(claim_id.to_list()):
-        if c is not None and c not in claim_ids:
-            ck.add(i, cid, f"{c!r} is not in the claims file")
-            if len(ck.violations) >= _MAX_VIOLATIONS:
-                break
+    unknown = (claim_id.is_not_null() & ~claim_id.is_in(claim_ids.implode())).arg_true()
+    for i in unknown.head(_MAX_VIOLATIONS).to_list():
+        ck.add(i, cid, f"{claim_id[i]!r} is not in the claims file")
     per_line = all(r in df.columns for r in _REM)
     out: dict[str, pl.Series] = {
         "claim_id": claim_id,
@@ -246,10 +241,10 @@ def _cells(
         index=["claim_id", "_detail"], on=_CATS, variable_name="category", value_name="amount_fen"
     )
     parts: list[pl.DataFrame] = []
-    with_lines: set[str] = set()
+    with_lines = pl.Series("claim_id", [], dtype=pl.String)
     if lines is not None and lines.height:
         lines = lines.join(remaining.select("claim_id", "_detail"), on="claim_id", how="left").filter(pl.col("_detail"))
-        with_lines = set(lines.get_column("claim_id").unique().to_list())
+        with_lines = lines.get_column("claim_id").unique()
         if per_line:
             long = lines.drop("amount_fen", "fund_fen").unpivot(
                 index=[
@@ -291,7 +286,7 @@ def _cells(
         long = long.filter(pl.col("amount_fen") > 0)
         sums = long.group_by("claim_id", "category").agg(pl.col("amount_fen").sum().alias("_lines"))
         residual = (
-            totals_long.filter(pl.col("claim_id").is_in(list(with_lines)))
+            totals_long.filter(pl.col("claim_id").is_in(with_lines.implode()))
             .join(sums, on=["claim_id", "category"], how="left")
             .with_columns((pl.col("amount_fen") - pl.col("_lines").fill_null(0)).alias("amount_fen"))
         )
@@ -331,7 +326,9 @@ def _cells(
             "amount_fen",
         ]
         parts.append(pl.concat([long.select(cols), residual.select(cols)]).with_columns(pl.lit(True).alias("detail")))
-    totals = totals_long.filter(~pl.col("claim_id").is_in(list(with_lines)) & (pl.col("amount_fen") > 0)).with_columns(
+    totals = totals_long.filter(
+        ~pl.col("claim_id").is_in(with_lines.implode()) & (pl.col("amount_fen") > 0)
+    ).with_columns(
         pl.lit(0, dtype=pl.Int64).alias("_row"),
         pl.lit("").alias("line_sn"),
         pl.lit("").alias("name"),
@@ -386,7 +383,7 @@ def read_population(claims: Path, members: Path, lines: Path | None = None) -> P
     lpath = lines if lines is not None else lines_path_for(claims)
     line_df, per_line = (None, False)
     if lines is not None or lpath.is_file():
-        line_df, per_line = _lines(lpath, set(c.get_column("claim_id").to_list()))
+        line_df, per_line = _lines(lpath, c.get_column("claim_id"))
     cells = _cells(c, remaining, line_df, per_line, claims)
     return Population(m.select(list(MEMBER_SCHEMA)).cast(MEMBER_SCHEMA), c, cells).sorted()  # type: ignore[arg-type]
 

@@ -167,12 +167,10 @@ def _yuan(fen: int) -> str:
 
 
 def _split(rng: np.random.Generator, total: int, n: int) -> list[int]:
-    """``total`` fen over ``n`` lines, each at least 1 fen (integer arithmetic)."""
+    """``total`` fen over up to ``n`` lines of at least 1 fen (a repeated cut merges two lines)."""
     if n <= 1 or total <= n:
         return [max(total, 1)]
-    cuts = np.sort(rng.choice(np.arange(1, total), size=n - 1, replace=False)) if total < 10**7 else None
-    if cuts is None:
-        cuts = np.sort(rng.integers(1, total, size=n - 1))
+    cuts = np.sort(rng.integers(1, total, size=n - 1))
     edges = [0, *(int(c) for c in cuts), total]
     parts = [b - a for a, b in itertools.pairwise(edges)]
     return [p for p in parts if p > 0] or [total]
