@@ -9,14 +9,12 @@ from onestop.catalog.resolution import CatalogView
 from onestop.domain.bill import Bill
 from onestop.domain.offer import AnswerStatus, CommercialAnswer, Offer
 from onestop.domain.settlement import Settlement
-from onestop.engine._gc import collector_paused
 from onestop.engine._stages import apply_commercial, finalize, settle_funds
 
 #: A payer answering in-process: offer in, answer out (e.g. a rules-as-data 惠民保 product).
 InProcessPayer = Callable[[Offer], CommercialAnswer]
 
 
-@collector_paused
 def settle(
     bill: Bill,
     catalogs: CatalogView,

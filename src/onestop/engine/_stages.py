@@ -49,7 +49,6 @@ from onestop.engine._funds import (
     settle_maternity,
     settle_work_injury,
 )
-from onestop.engine._gc import collector_paused
 from onestop.engine._output import LineSums, line_results, trusted
 from onestop.engine._terms import Terms, terms_from_policy
 from onestop.engine._work import ACCOUNT_FILL_ORDER, Work
@@ -158,7 +157,6 @@ def _member_ref(payer: str, psn_no: str) -> str:
     return hashlib.sha256(f"{payer}\x00{psn_no}".encode()).hexdigest()[:24]
 
 
-@collector_paused
 def settle_funds(
     bill: Bill,
     catalogs: CatalogView,
@@ -357,7 +355,6 @@ def _apply_totals(works: list[Work], answer: CommercialAnswer, key: str, offer: 
     return paid
 
 
-@collector_paused
 def finalize(state: FundsState) -> Settlement:
     """Stage 3: the personal account (when it pays after commercial payers), then the patient's cash.
 
