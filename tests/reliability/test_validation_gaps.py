@@ -1,4 +1,4 @@
-"""Regression tests of the gaps G1–G6 the reliability suite found (closed; see docs/proof.md).
+"""Regression tests of the gaps G1–G7 the reliability suite found (closed; see docs/proof.md).
 
 Each test states the promise "name each offending field" for one case the first model missed.
 """
@@ -128,3 +128,16 @@ def test_a_valid_bill_with_a_very_long_stay_settles():
     result = settle(bill, default_catalogs(), policy_for("990100", bill.visit.discharge_date))
     check_settlement(result)
     assert result.drg is not None
+
+
+def test_an_oversize_line_id_is_not_echoed_into_every_field_name():
+    """G7 (found through the server): refusals name lines by feedetl_sn only when it is valid, so they stay small."""
+    doc = _doc()
+    doc["lines"][0]["feedetl_sn"] = "长" * 5_000
+    doc["lines"][0]["quantity"] = "0"
+    with pytest.raises(InvalidRequest) as ei:
+        parse_bill_json(json.dumps(doc, ensure_ascii=False))
+    fields = [v.field for v in ei.value.violations]
+    assert "lines[0].feedetl_sn" in fields
+    assert "lines[0].quantity" in fields
+    assert sum(len(v.field) + len(v.description) for v in ei.value.violations) < 1_000, fields

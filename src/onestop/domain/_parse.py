@@ -31,6 +31,9 @@ def field_path(loc: tuple[int | str, ...], doc: Any = None) -> str:
     return _with_sn(out, doc)
 
 
+_MAX_SN_ECHO = 50  # the bound of a code (onestop.domain.bill.Code)
+
+
 def _with_sn(path: str, doc: Any) -> str:
     m = re.match(r"^lines\[([0-9]+)\]", path)
     if m and doc is not None:
@@ -38,7 +41,9 @@ def _with_sn(path: str, doc: Any) -> str:
             sn = doc["lines"][int(m.group(1))]["feedetl_sn"]
         except (KeyError, IndexError, TypeError, ValueError):
             sn = None
-        if isinstance(sn, str):
+        # Only a feedetl_sn that is itself valid is echoed: an oversize one would make every refusal
+        # as large as the input (and overflow the gRPC trailers a client accepts).
+        if isinstance(sn, str) and 0 < len(sn) <= _MAX_SN_ECHO:
             path += f" (feedetl_sn {sn})"
     return path
 
