@@ -25,7 +25,7 @@ from grpc_status import rpc_status
 from hypothesis import HealthCheck, given, note, settings
 from reliability.invalid_bills import Broken, broken_bills, expected_paths, matches
 from reliability.profile import FULL, size
-from reliability.serve_harness import Served, fresh_pg_database, serve
+from reliability.serve_harness import HOSPITAL, ROOT, Served, fresh_pg_database, serve
 from sqlalchemy import create_engine, text
 
 from onestop.domain import parse_bill_json
@@ -136,3 +136,20 @@ def test_nothing_was_stored_for_any_refused_bill(bad_input_server: Any) -> None:
     finally:
         eng.dispose()
     assert (settlements, keys) == (0, 0), f"{backend}: refused requests left rows behind"
+
+
+@pytest.mark.xfail(
+    reason="open (transport): every violation goes into grpc-message and BadRequest, so 300 bad lines overflow "
+    "the client's 16 KiB trailer limit and the refusal arrives as RESOURCE_EXHAUSTED 'Stream removed'",
+    strict=True,
+)
+def test_a_bill_with_hundreds_of_bad_lines_is_still_refused_readably(bad_input_server: Any) -> None:
+    """300 lines with quantity 0: INVALID_ARGUMENT with a BadRequest the client can read, whatever its size."""
+    _backend, s, _url, _stats = bad_input_server
+    doc = json.loads((ROOT / "examples" / "bills" / "outpatient_b_class.json").read_text(encoding="utf-8"))
+    doc["hospital"]["code"] = HOSPITAL
+    doc["lines"] = [dict(doc["lines"][0], feedetl_sn=f"{i:04d}", quantity="0") for i in range(300)]
+    with pytest.raises(grpc.RpcError) as info:
+        s.settle("many-bad-lines", json_format.ParseDict(doc, bill_pb2.Bill()))
+    assert info.value.code() is grpc.StatusCode.INVALID_ARGUMENT, info.value.details()
+    assert _violations(info.value)
