@@ -87,7 +87,7 @@ def test_settle_answer_lost_after_booking_is_reversed_by_2601_never_resent() -> 
         assert (res.status, res.reason) == (AnswerStatus.DECLINED, ReasonCode.SETTLE_FAILED)
         assert centre.count("2207") == 1
         assert centre.count("2601") == 1
-        entry = ch.journal.get(r)
+        entry = await ch.journal.get(r)
         assert entry is not None
         omsgid = next(m for i, m in centre.ledger.messages if i == "2207")
         assert entry.settle_msgid == omsgid

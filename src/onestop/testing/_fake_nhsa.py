@@ -41,7 +41,7 @@ from onestop.domain.bill import Bill, Hospital, Patient
 from onestop.domain.settlement import BasicLeg, Settlement
 from onestop.engine import finalize, settle_funds
 from onestop.errors import OnestopError
-from onestop.money import MoneyError, format_yuan, parse_yuan
+from onestop.money import Fen, MoneyError, format_yuan, parse_yuan
 from onestop.policy import policy_for
 from onestop.testing._fake_http import CentreFault, FakeJsonServer
 
@@ -173,6 +173,7 @@ class FakeNhsaCentre(FakeJsonServer):
         self.persons: dict[str, Patient] = {}
         self.institutions: dict[str, Hospital] = {}
         self.ledger = _Ledger()
+        self.hifp_shortfall_fen = 0
 
     # -- registries and inspection -----------------------------------------------------------------
 
@@ -194,6 +195,18 @@ class FakeNhsaCentre(FakeJsonServer):
             for p in self.persons.values():
                 self.ledger.balances[p.psn_no] = int(p.account_balance_fen)
             self.clear_faults()
+            self.hifp_shortfall_fen = 0
+
+    def pay_less(self, fen: int) -> None:
+        """From now on settle ``fen`` less 统筹 (hifp_pay) than the engine computes; the patient's cash pays it.
+
+        Models a centre whose figure differs from the gateway's preview (a local rule the engine does
+        not know). :meth:`reset_ledger` returns to the engine's figures.
+        """
+        if isinstance(fen, bool) or not isinstance(fen, int) or fen < 0:
+            raise ValueError(f"a shortfall is a non-negative integer of fen, got {fen!r}")
+        with self.lock:
+            self.hifp_shortfall_fen = fen
 
     def count(self, infno: str) -> int:
         """How many messages with ``infno`` the centre accepted."""
@@ -594,6 +607,8 @@ class FakeNhsaCentre(FakeJsonServer):
         leg = self._run_engine(bill).basic
         if leg is None:
             raise _Refused("本次就诊无基本医疗保险费用")
+        if self.hifp_shortfall_fen:
+            leg = self._short(leg, self.hifp_shortfall_fen)
         setl_id = self._next("SETL") if booking else ""
         info = self._setlinfo(msg, v, leg, setl_id)
         out = {"setlinfo": info, "setldetail": self._setldetail(leg)}
@@ -616,6 +631,25 @@ class FakeNhsaCentre(FakeJsonServer):
             )
             self.ledger.by_msgid[msg["msgid"]] = setl_id
         return out
+
+    @staticmethod
+    def _short(leg: BasicLeg, fen: int) -> BasicLeg:
+        """The leg with ``fen`` less 统筹 (at most what the engine's 统筹 paid), moved to the patient's cash."""
+        pool = f"{leg.insutype}100"
+        cut = min(fen, int(leg.hifp_pay))
+        details = tuple(
+            d.model_copy(update={"fund_payamt": Fen(int(d.fund_payamt) - cut)}) if d.fund_pay_type == pool else d
+            for d in leg.fund_details
+        )
+        return leg.model_copy(
+            update={
+                "hifp_pay": Fen(int(leg.hifp_pay) - cut),
+                "fund_pay_sumamt": Fen(int(leg.fund_pay_sumamt) - cut),
+                "psn_part_amt": Fen(int(leg.psn_part_amt) + cut),
+                "psn_cash_pay": Fen(int(leg.psn_cash_pay) + cut),
+                "fund_details": details,
+            }
+        )
 
     def _book(self, psn_no: str, deltas: Mapping[str, int], acct_pay: int, *, sign: int) -> None:
         acc = self.ledger.accumulators.setdefault(psn_no, {})

@@ -5,7 +5,26 @@ tests settle against is :class:`onestop.testing.FakeNhsaCentre`; :mod:`onestop_n
 points this channel at a shared one.
 """
 
-from onestop_nhsa_platform._journal import InMemoryJournal, Journal, JournalEntry
+from onestop_nhsa_platform._journal import (
+    InMemoryJournal,
+    Journal,
+    JournalConflict,
+    JournalEntry,
+    JournalTotals,
+    StateJournal,
+)
+from onestop_nhsa_platform._refusals import REFUSAL_RULES, reason_for
 from onestop_nhsa_platform.channel import NhsaPlatformChannel, NhsaPlatformConfig
 
-__all__ = ["InMemoryJournal", "Journal", "JournalEntry", "NhsaPlatformChannel", "NhsaPlatformConfig"]
+__all__ = [
+    "REFUSAL_RULES",
+    "InMemoryJournal",
+    "Journal",
+    "JournalConflict",
+    "JournalEntry",
+    "JournalTotals",
+    "NhsaPlatformChannel",
+    "NhsaPlatformConfig",
+    "StateJournal",
+    "reason_for",
+]

@@ -40,10 +40,12 @@ from onestop.sdk import (
     ReversalInput,
     ReversalOutcome,
     ReversalResult,
+    StateStore,
     UploadFeeDetailInput,
     UploadFeeDetailResult,
 )
-from onestop_nhsa_platform._journal import InMemoryJournal, Journal, JournalEntry
+from onestop_nhsa_platform._journal import InMemoryJournal, Journal, JournalEntry, StateJournal
+from onestop_nhsa_platform._refusals import reason_for
 from onestop_nhsa_platform._wire import INFCODE_STATUS, MsgIds, basic_leg, line_splits, signature, yuan
 
 __all__ = ["NhsaPlatformChannel", "NhsaPlatformConfig"]
@@ -107,11 +109,24 @@ class NhsaPlatformChannel(FundChannel):
         clock: Clock | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         journal: Journal | None = None,
+        state: StateStore | None = None,
     ) -> None:
-        """Build the channel, its HTTP client and its journal (``transport`` lets tests inject one)."""
+        """Build the channel, its HTTP client and its journal.
+
+        Args:
+            config: A :class:`NhsaPlatformConfig`.
+            clock: Time source (tests pass a fake clock).
+            transport: HTTP transport (tests may inject one).
+            journal: Where sent settle messages are recorded; takes precedence over ``state``.
+            state: The host's state store: the journal is kept there (a :class:`StateJournal`) and
+                survives a restart. Without ``journal`` or ``state`` the journal is in memory.
+        """
         super().__init__(config, clock=clock)
         self.cfg = cast(NhsaPlatformConfig, self.config)
-        self.journal: Journal = journal if journal is not None else InMemoryJournal()
+        if journal is None:
+            scope = f"{self.name}:{self.cfg.fixmedins_code}"
+            journal = StateJournal(state, scope=scope) if state is not None else InMemoryJournal()
+        self.journal: Journal = journal
         self._ids = MsgIds(self.cfg.fixmedins_code)
         self._sign_no = ""
         self._http = httpx.AsyncClient(
@@ -272,11 +287,11 @@ class NhsaPlatformChannel(FundChannel):
         return {"mdtrt_cert_type": bill.patient.cert_type.value, "mdtrt_cert_no": bill.patient.cert_no}
 
     @staticmethod
-    def _declined(reference: str, exc: PayerDeclined, reason: ReasonCode = ReasonCode.OTHER) -> ChannelSettleResult:
+    def _declined(reference: str, exc: PayerDeclined) -> ChannelSettleResult:
         return ChannelSettleResult(
             reference=reference,
             status=INFCODE_STATUS(exc.raw_code),
-            reason=reason,
+            reason=reason_for(exc.message),
             raw_code=exc.raw_code,
             raw_message=exc.message,
         )
@@ -303,7 +318,7 @@ class NhsaPlatformChannel(FundChannel):
             return PersonLookupResult(
                 reference=inp.reference,
                 found=False,
-                reason=ReasonCode.NOT_ELIGIBLE,
+                reason=reason_for(exc.message, ReasonCode.NOT_ELIGIBLE),
                 raw_code=exc.raw_code,
                 raw_message=exc.message,
             )
@@ -388,7 +403,7 @@ class NhsaPlatformChannel(FundChannel):
             return RegisterVisitResult(
                 reference=inp.reference,
                 mdtrt_id="",
-                reason=ReasonCode.OTHER,
+                reason=reason_for(exc.message),
                 raw_code=exc.raw_code,
                 raw_message=exc.message,
             )
@@ -444,7 +459,7 @@ class NhsaPlatformChannel(FundChannel):
             splits = await self._upload(inp.bill, inp.mdtrt_id)
         except _Refusal as exc:
             return UploadFeeDetailResult(
-                reference=inp.reference, reason=ReasonCode.OTHER, raw_code=exc.raw_code, raw_message=exc.message
+                reference=inp.reference, reason=reason_for(exc.message), raw_code=exc.raw_code, raw_message=exc.message
             )
         return UploadFeeDetailResult(reference=inp.reference, lines=splits, raw_code="0")
 
@@ -534,11 +549,11 @@ class NhsaPlatformChannel(FundChannel):
         can be reversed with 2601 by the original msgid.
         """
         bill = inp.bill
-        entry = self.journal.get(inp.reference)
+        entry = await self.journal.get(inp.reference)
         if entry is not None and entry.settle_msgid:
             return await self._replay(inp.reference, entry)
         entry = JournalEntry(psn_no=bill.patient.psn_no, insuplc_admdvs=bill.patient.insured_region)
-        self.journal.put(inp.reference, entry)
+        await self.journal.put(inp.reference, entry)
         try:
             mdtrt_id, splits = await self._prepare(bill, inp.mdtrt_id)
         except _Refusal as exc:
@@ -548,7 +563,7 @@ class NhsaPlatformChannel(FundChannel):
         entry = replace(
             entry, mdtrt_id=mdtrt_id, insutype=bill.patient.insutype.value, settle_infno=infno, settle_msgid=msgid
         )
-        self.journal.put(inp.reference, entry)
+        await self.journal.put(inp.reference, entry)
         try:
             out = await self._send(
                 infno,
@@ -561,14 +576,14 @@ class NhsaPlatformChannel(FundChannel):
         except _Refusal as exc:
             return self._declined(inp.reference, exc)
         res = self._result(inp.reference, out)
-        self._record(inp.reference, entry, res)
+        await self._record(inp.reference, entry, res)
         return res
 
-    def _record(self, reference: str, entry: JournalEntry, res: ChannelSettleResult) -> None:
+    async def _record(self, reference: str, entry: JournalEntry, res: ChannelSettleResult) -> None:
         leg = res.leg
         if leg is None or leg.kind != "basic":
             return
-        self.journal.put(
+        await self.journal.put(
             reference,
             replace(
                 entry,
@@ -604,12 +619,12 @@ class NhsaPlatformChannel(FundChannel):
                 setl_id=str(info["setl_id"]),
             )
         res = self._result(reference, out)
-        self._record(reference, entry, res)
+        await self._record(reference, entry, res)
         return res
 
     async def cancel(self, inp: ChannelCancelInput) -> ChannelCancelResult:
         """2208 / 2305 结算撤销, after a 5203 read of the settlement's state (idempotent)."""
-        entry = self.journal.get(inp.original_reference)
+        entry = await self.journal.get(inp.original_reference)
         if entry is None or not entry.mdtrt_id:
             if entry is not None and not entry.settle_msgid:
                 return ChannelCancelResult(reference=inp.reference, outcome="nothing_to_cancel")
@@ -632,18 +647,18 @@ class NhsaPlatformChannel(FundChannel):
             return ChannelCancelResult(
                 reference=inp.reference,
                 outcome="refused",
-                reason=ReasonCode.OTHER,
+                reason=reason_for(exc.message),
                 raw_code=exc.raw_code,
                 raw_message=exc.message,
             )
-        self.journal.put(inp.original_reference, replace(entry, undone=True))
+        await self.journal.put(inp.original_reference, replace(entry, undone=True))
         return ChannelCancelResult(
             reference=inp.reference, outcome="cancelled", reason=ReasonCode.CANCELLED, raw_code="0"
         )
 
     async def reversal(self, inp: ReversalInput) -> ReversalResult:
         """2601 冲正 of the original message, addressed by its msgid and infno from the journal."""
-        entry = self.journal.get(inp.original_reference)
+        entry = await self.journal.get(inp.original_reference)
         if entry is None:
             return ReversalResult(
                 reference=inp.reference,
@@ -661,13 +676,13 @@ class NhsaPlatformChannel(FundChannel):
             return ReversalResult(
                 reference=inp.reference,
                 outcome=ReversalOutcome.REFUSED,
-                reason=ReasonCode.OTHER,
+                reason=reason_for(exc.message),
                 raw_code=exc.raw_code,
                 raw_message=exc.message,
             )
         said = str((out.get("data") or {}).get("rvs_result", "reversed"))
         outcome = ReversalOutcome.NOTHING_TO_REVERSE if said == "not_found" else ReversalOutcome.REVERSED
-        self.journal.put(inp.original_reference, replace(entry, undone=True))
+        await self.journal.put(inp.original_reference, replace(entry, undone=True))
         return ReversalResult(reference=inp.reference, outcome=outcome, raw_code="0", raw_message=said)
 
     async def accumulators(self, inp: AccumulatorsInput) -> AccumulatorsResult:
@@ -677,7 +692,7 @@ class NhsaPlatformChannel(FundChannel):
             out = await self._send("5206", body, flow="accumulators", write=False)
         except _Refusal as exc:
             return AccumulatorsResult(
-                reference=inp.reference, reason=ReasonCode.OTHER, raw_code=exc.raw_code, raw_message=exc.message
+                reference=inp.reference, reason=reason_for(exc.message), raw_code=exc.raw_code, raw_message=exc.message
             )
         values = {
             f"{r['insutype']}:{r['year']}:{r['cum_type_code']}": yuan(r["cum"], "cuminfo.cum")
@@ -687,16 +702,12 @@ class NhsaPlatformChannel(FundChannel):
 
     async def reconcile(self, inp: ChannelReconcileInput) -> ChannelReconcileResult:
         """3201 对总账 for one day: sends the totals journaled here, answers the platform's and whether they agree."""
-        mine = [
-            e
-            for e in self.journal.entries()
-            if e.setl_id and not e.undone and e.day == inp.day and (not inp.insutype or e.insutype == inp.insutype)
-        ]
+        mine = await self.journal.totals(inp.day, inp.insutype)
         sent = {
-            "medfee_sumamt": format_yuan(sum(e.medfee_fen for e in mine)),
-            "fund_pay_sumamt": format_yuan(sum(e.fund_fen for e in mine)),
-            "acct_pay": format_yuan(sum(e.acct_fen for e in mine)),
-            "fixmedins_setl_cnt": str(len(mine)),
+            "medfee_sumamt": format_yuan(mine.medfee_fen),
+            "fund_pay_sumamt": format_yuan(mine.fund_fen),
+            "acct_pay": format_yuan(mine.acct_fen),
+            "fixmedins_setl_cnt": str(mine.count),
         }
         body = {
             "data": {
@@ -717,7 +728,7 @@ class NhsaPlatformChannel(FundChannel):
                 medfee_sumamt=yuan(sent["medfee_sumamt"], "sent"),
                 fund_pay_sumamt=yuan(sent["fund_pay_sumamt"], "sent"),
                 agreed=False,
-                reason=ReasonCode.OTHER,
+                reason=reason_for(exc.message),
                 raw_code=exc.raw_code,
                 raw_message=exc.message,
             )
