@@ -187,12 +187,18 @@ def test_seeded_faults_through_the_gateway_lose_nothing_and_pay_nothing_twice(db
     plan = FaultPlan(seed, rate=0.3)
     rig = Rig(db_url, plan, FaultPlan(seed + 1, rate=0.15))
     try:
-        sent = _drive(rig, seed, size(40, 1_000), reverse_share=0.2)
+        sent = _drive(rig, seed, size(40, 2_500), reverse_share=0.2)
         passes = rig.resolve(10, max_attempts=10)
         faults = Counter(
             f"{i.payer}:{i.flow}:{i.fault}" for f in [*rig.faulty.values(), rig.faulty_fund] for i in f.injected
         )
         bad = _breaches(rig, sent)
+        with rig.gw.store.read() as conn:
+            statuses = Counter(r.status for r in conn.execute(text("SELECT status FROM settlements")))
+        print(
+            f"gateway faults seed {seed}: {len(sent)} settlements {dict(statuses)}, {sum(faults.values())} faults "
+            f"injected, {len(rig.queue(state='manual'))} on the manual queue after {passes} passes"
+        )
         assert not bad, f"seed {seed}, {passes} passes, faults {dict(faults)}:\n" + "\n".join(bad[:20])
         assert sum(faults.values()) > 0, "the plan injected no fault: the run proves nothing"
     finally:
