@@ -36,7 +36,6 @@ POINTS = ("before_commit", "after_commit", "in_adapter_call", "during_reversal")
 KILLS_PER_POINT = size(2, 50)
 STEPS = 6  # settlements driven per server life: enough to reach the n-th hit (n ≤ 3) of any point
 TERMINAL = {pb.SETTLEMENT_STATUS_SETTLED, pb.SETTLEMENT_STATUS_FAILED, pb.SETTLEMENT_STATUS_REVERSED}
-COMMERCIAL = pb.LEG_KIND_COMMERCIAL if hasattr(pb, "LEG_KIND_COMMERCIAL") else None
 
 
 @dataclass
@@ -86,7 +85,7 @@ def _replay(s: Served, sent: list[Sent]) -> list[tuple[Sent, Any]]:
 
 
 def _commercial(legs: Any) -> list[Any]:
-    return [leg for leg in legs if leg.payer == "huiminbao"]
+    return [leg for leg in legs if leg.kind == pb.LEG_KIND_COMMERCIAL]
 
 
 def _check_kill(replayed: list[tuple[Sent, Any]], insurer: Any, held: dict[str, int], where: str) -> None:
