@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from onestop.gateway.store import schema as t
@@ -25,6 +25,51 @@ __all__ = ["KeyRow", "Store", "utcnow"]
 def utcnow() -> dt.datetime:
     """Now, UTC, without tzinfo (how timestamps are stored on both backends)."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+# The hot statements are built once: a reused statement object keeps its cache key, so each execution
+# finds its compiled form in the engine's cache instead of building and hashing a new clause tree.
+# Bound names start with ``b_`` where a column of the same name is written by the statement.
+_k, _s, _l, _a, _p, _j = (
+    t.idempotency_keys.c,
+    t.settlements.c,
+    t.legs.c,
+    t.accumulators.c,
+    t.person_locks.c,
+    t.accumulator_journal.c,
+)
+_SEL_KEY = select(_k.operation, _k.fingerprint, _k.settlement_id, _k.state, _k.response_json, _k.created_at).where(
+    _k.hospital_code == bindparam("b_hospital"), _k.request_id == bindparam("b_request")
+)
+_INS_KEY = t.idempotency_keys.insert()
+_DONE_KEY = update(t.idempotency_keys).where(
+    _k.hospital_code == bindparam("b_hospital"), _k.request_id == bindparam("b_request")
+)
+_INS_SETTLEMENT = t.settlements.insert()
+_UPD_SETTLEMENT = update(t.settlements).where(_s.settlement_id == bindparam("b_sid"))
+_SEL_SETTLEMENT = select(t.settlements).where(_s.settlement_id == bindparam("b_sid"))
+_INS_LEGS = t.legs.insert()
+_UPD_LEG = update(t.legs).where(_l.reference == bindparam("b_reference"))
+_SEL_LEGS = select(t.legs).where(_l.settlement_id == bindparam("b_sid")).order_by(_l.seq)
+_INS_LINES = t.lines.insert()
+_INS_CALL = t.adapter_calls.insert()
+_SEL_ACC = select(_a.acc_key, _a.value_fen).where(_a.person_ref == bindparam("b_person"))
+_SEL_JOURNAL = select(_j.operation).where(_j.operation == bindparam("b_operation")).limit(1)
+_INS_JOURNAL = t.accumulator_journal.insert()
+_SEL_HOLDERS = (
+    select(_p.holder)
+    .where(_p.person_ref == bindparam("b_person"), _p.year.in_(bindparam("b_years", expanding=True)))
+    .order_by(_p.year)
+    .with_for_update()
+)
+_SEL_PENDING_OF = (
+    select(_s.settlement_id)
+    .where(_s.settlement_id.in_(bindparam("b_sids", expanding=True)), _s.status == "pending")
+    .limit(1)
+)
+_CLAIM_PERSON = update(t.person_locks).where(
+    _p.person_ref == bindparam("b_person"), _p.year.in_(bindparam("b_years", expanding=True))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +97,14 @@ class Store:
         self.engine = engine
         self.dialect = engine.dialect.name
         self.sealer = sealer
+        # The dialect's upserts, built once (see the module-level statements).
+        acc = self._insert(t.accumulators)
+        self._add_acc = acc.on_conflict_do_update(
+            index_elements=["person_ref", "acc_key"],
+            set_={"value_fen": t.accumulators.c.value_fen + acc.excluded.value_fen},
+        )
+        self._ins_person = self._insert(t.person_locks).on_conflict_do_nothing(index_elements=["person_ref", "year"])
+        self._ins_queue = self._insert(t.resolver_queue).on_conflict_do_nothing(index_elements=["reference", "action"])
 
     def seal_bill(self, sid: str, bill_json: str) -> str:
         """The ``settlements.bill_json`` value of settlement ``sid``'s bill (sealed when a sealer is set)."""
@@ -84,12 +137,7 @@ class Store:
 
     def key(self, conn: Connection, hospital: str, request_id: str) -> KeyRow | None:
         """The stored key, or None."""
-        k = t.idempotency_keys.c
-        row = conn.execute(
-            select(k.operation, k.fingerprint, k.settlement_id, k.state, k.response_json, k.created_at).where(
-                k.hospital_code == hospital, k.request_id == request_id
-            )
-        ).first()
+        row = conn.execute(_SEL_KEY, {"b_hospital": hospital, "b_request": request_id}).first()
         if row is None:
             return None
         return KeyRow(row[0], bytes(row[1]), row[2], row[3], row[4], row[5])
@@ -99,24 +147,29 @@ class Store:
     ) -> None:
         """Claim a key (raises IntegrityError when it exists: the primary key is the lock)."""
         conn.execute(
-            t.idempotency_keys.insert().values(
-                hospital_code=hospital,
-                request_id=request_id,
-                operation=operation,
-                fingerprint=fingerprint,
-                settlement_id=sid,
-                state="running",
-                created_at=utcnow(),
-            )
+            _INS_KEY,
+            {
+                "hospital_code": hospital,
+                "request_id": request_id,
+                "operation": operation,
+                "fingerprint": fingerprint,
+                "settlement_id": sid,
+                "state": "running",
+                "created_at": utcnow(),
+            },
         )
 
     def complete_key(self, conn: Connection, hospital: str, request_id: str, response_json: str) -> None:
         """Store the answer of a key."""
-        k = t.idempotency_keys.c
         conn.execute(
-            update(t.idempotency_keys)
-            .where(k.hospital_code == hospital, k.request_id == request_id)
-            .values(state="done", response_json=response_json, completed_at=utcnow())
+            _DONE_KEY,
+            {
+                "b_hospital": hospital,
+                "b_request": request_id,
+                "state": "done",
+                "response_json": response_json,
+                "completed_at": utcnow(),
+            },
         )
 
     def forget_key(self, conn: Connection, hospital: str, request_id: str) -> None:
@@ -135,17 +188,15 @@ class Store:
     def insert_settlement(self, conn: Connection, **values: Any) -> None:
         """Record an intent (status PENDING)."""
         now = utcnow()
-        conn.execute(t.settlements.insert().values(created_at=now, updated_at=now, **values))
+        conn.execute(_INS_SETTLEMENT, {"created_at": now, "updated_at": now, **values})
 
     def update_settlement(self, conn: Connection, sid: str, **values: Any) -> None:
         """Change a settlement row."""
-        conn.execute(
-            update(t.settlements).where(t.settlements.c.settlement_id == sid).values(updated_at=utcnow(), **values)
-        )
+        conn.execute(_UPD_SETTLEMENT, {"b_sid": sid, "updated_at": utcnow(), **values})
 
     def settlement(self, conn: Connection, sid: str) -> Row[Any] | None:
         """One settlement row."""
-        return conn.execute(select(t.settlements).where(t.settlements.c.settlement_id == sid)).first()
+        return conn.execute(_SEL_SETTLEMENT, {"b_sid": sid}).first()
 
     def pending_settlements(self, conn: Connection) -> list[str]:
         """Ids of intents without an outcome, oldest first."""
@@ -156,36 +207,37 @@ class Store:
         """Record the legs of an intent with their references, before anything is sent."""
         if rows:
             now = utcnow()
-            conn.execute(t.legs.insert(), [{"updated_at": now, **r} for r in rows])
+            conn.execute(_INS_LEGS, [{"updated_at": now, **r} for r in rows])
 
     def update_leg(self, conn: Connection, reference: str, **values: Any) -> None:
         """Change one leg."""
-        conn.execute(update(t.legs).where(t.legs.c.reference == reference).values(updated_at=utcnow(), **values))
+        conn.execute(_UPD_LEG, {"b_reference": reference, "updated_at": utcnow(), **values})
 
     def legs(self, conn: Connection, sid: str) -> list[Row[Any]]:
         """A settlement's legs in order."""
-        return list(conn.execute(select(t.legs).where(t.legs.c.settlement_id == sid).order_by(t.legs.c.seq)))
+        return list(conn.execute(_SEL_LEGS, {"b_sid": sid}))
 
     def insert_lines(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Record a settlement's lines."""
         if rows:
-            conn.execute(t.lines.insert(), list(rows))
+            conn.execute(_INS_LINES, list(rows))
 
     # -- adapter calls ----------------------------------------------------------------------------
 
     def record_call(self, conn: Connection, sid: str, leg_ref: str, payer: str, flow: str, call_ref: str) -> None:
         """Record a payer call before it is sent."""
         conn.execute(
-            t.adapter_calls.insert().values(
-                settlement_id=sid,
-                leg_reference=leg_ref,
-                payer=payer,
-                flow=flow,
-                call_reference=call_ref,
-                state="sent",
-                outcome="",
-                created_at=utcnow(),
-            )
+            _INS_CALL,
+            {
+                "settlement_id": sid,
+                "leg_reference": leg_ref,
+                "payer": payer,
+                "flow": flow,
+                "call_reference": call_ref,
+                "state": "sent",
+                "outcome": "",
+                "created_at": utcnow(),
+            },
         )
 
     def finish_calls(self, conn: Connection, call_ref: str, flow: str, state: str, outcome: str) -> None:
@@ -201,31 +253,25 @@ class Store:
 
     def accumulators(self, conn: Connection, person_ref: str) -> dict[str, int]:
         """A person's fund accumulators (flat ``insutype:year:field`` keys)."""
-        a = t.accumulators.c
-        return {k: int(v) for k, v in conn.execute(select(a.acc_key, a.value_fen).where(a.person_ref == person_ref))}
+        return {k: int(v) for k, v in conn.execute(_SEL_ACC, {"b_person": person_ref})}
 
     def apply_accumulators(self, conn: Connection, operation: str, person_ref: str, deltas: Mapping[str, int]) -> bool:
         """Add ``deltas`` under ``operation`` once: False (nothing changed) when it was already applied."""
-        j = t.accumulator_journal.c
-        seen = conn.execute(select(j.operation).where(j.operation == operation).limit(1)).first()
+        seen = conn.execute(_SEL_JOURNAL, {"b_operation": operation}).first()
         if seen is not None:
             return False
         now = utcnow()
-        for key, delta in sorted(deltas.items()):
-            if not delta:
-                continue
+        moved = [(key, delta) for key, delta in sorted(deltas.items()) if delta]
+        if moved:
+            # One executemany per table, in key order (a stable lock order between concurrent writers).
             conn.execute(
-                t.accumulator_journal.insert().values(
-                    operation=operation, person_ref=person_ref, acc_key=key, delta_fen=delta, created_at=now
-                )
+                _INS_JOURNAL,
+                [
+                    {"operation": operation, "person_ref": person_ref, "acc_key": k, "delta_fen": d, "created_at": now}
+                    for k, d in moved
+                ],
             )
-            ins = self._insert(t.accumulators).values(person_ref=person_ref, acc_key=key, value_fen=delta)
-            conn.execute(
-                ins.on_conflict_do_update(
-                    index_elements=["person_ref", "acc_key"],
-                    set_={"value_fen": t.accumulators.c.value_fen + ins.excluded.value_fen},
-                )
-            )
+            conn.execute(self._add_acc, [{"person_ref": person_ref, "acc_key": k, "value_fen": d} for k, d in moved])
         return True
 
     def hold_person(self, conn: Connection, person_ref: str, years: Sequence[int], sid: str) -> str | None:
@@ -239,28 +285,18 @@ class Store:
         Returns:
             None when claimed; else the id of the pending settlement that holds the person.
         """
-        p = t.person_locks.c
         ordered = sorted(set(years))
         now = utcnow()
-        for year in ordered:
-            ins = self._insert(t.person_locks).values(person_ref=person_ref, year=year, holder="", updated_at=now)
-            conn.execute(ins.on_conflict_do_nothing(index_elements=["person_ref", "year"]))
-        held = conn.execute(
-            select(p.holder).where(p.person_ref == person_ref, p.year.in_(ordered)).order_by(p.year).with_for_update()
-        ).scalars()
+        conn.execute(
+            self._ins_person, [{"person_ref": person_ref, "year": y, "holder": "", "updated_at": now} for y in ordered]
+        )
+        held = conn.execute(_SEL_HOLDERS, {"b_person": person_ref, "b_years": ordered}).scalars()
         others = {h for h in held if h and h != sid}
         if others:
-            s = t.settlements.c
-            busy = conn.execute(
-                select(s.settlement_id).where(s.settlement_id.in_(others), s.status == "pending").limit(1)
-            ).scalar()
+            busy = conn.execute(_SEL_PENDING_OF, {"b_sids": sorted(others)}).scalar()
             if busy is not None:
                 return str(busy)
-        conn.execute(
-            update(t.person_locks)
-            .where(p.person_ref == person_ref, p.year.in_(ordered))
-            .values(holder=sid, updated_at=now)
-        )
+        conn.execute(_CLAIM_PERSON, {"b_person": person_ref, "b_years": ordered, "holder": sid, "updated_at": now})
         return None
 
     # -- adapter state (StateStore) ---------------------------------------------------------------
@@ -313,21 +349,23 @@ class Store:
     ) -> None:
         """Hand a leg to the resolver (idempotent per reference and action)."""
         now = utcnow()
-        ins = self._insert(t.resolver_queue).values(
-            reference=reference,
-            action=action,
-            settlement_id=sid,
-            payer=payer,
-            kind=kind,
-            offered_fen=offered_fen,
-            reason=reason[:64],
-            state="open",
-            attempts=0,
-            last_error="",
-            created_at=now,
-            updated_at=now,
+        conn.execute(
+            self._ins_queue,
+            {
+                "reference": reference,
+                "action": action,
+                "settlement_id": sid,
+                "payer": payer,
+                "kind": kind,
+                "offered_fen": offered_fen,
+                "reason": reason[:64],
+                "state": "open",
+                "attempts": 0,
+                "last_error": "",
+                "created_at": now,
+                "updated_at": now,
+            },
         )
-        conn.execute(ins.on_conflict_do_nothing(index_elements=["reference", "action"]))
 
     def open_queue(self, conn: Connection) -> list[Row[Any]]:
         """Open resolver entries, oldest first."""
