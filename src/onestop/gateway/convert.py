@@ -43,8 +43,9 @@ _Walk = tuple[tuple[str, str, Descriptor | None, FieldDescriptor], ...]
 _walks: dict[tuple[type[BaseModel], Descriptor], _Walk] = {}
 #: Values a message constructor takes as they are (Fen is an int).
 _AS_IS = frozenset({int, str, bool, Fen})
-#: An enum member's proto enum name, per field (``settled`` → ``SETTLEMENT_STATUS_SETTLED``).
-_enum_names: dict[tuple[FieldDescriptor, type, Enum], str] = {}
+#: An enum member's wire value, per field: its proto enum name (``settled`` → ``SETTLEMENT_STATUS_SETTLED``)
+#: or its code text.
+_enum_names: dict[tuple[FieldDescriptor, type, Enum], Any] = {}
 
 
 def _plan(model: type[BaseModel], desc: Descriptor) -> _Plan:
@@ -91,15 +92,15 @@ def _walk(model: type[BaseModel], desc: Descriptor) -> _Walk:
 
 
 def _value(value: Any, fd: FieldDescriptor) -> Any:
-    if type(value) in _AS_IS:
-        return value
-    if isinstance(value, Enum) and fd.enum_type is not None:
+    if isinstance(value, Enum):
         # Keyed by type too: members of two str enums with equal values compare equal.
         key = (fd, type(value), value)
-        name = _enum_names.get(key)
-        if name is None:
-            name = _enum_names[key] = _scalar(value, fd)
-        return name
+        text = _enum_names.get(key)
+        if text is None:
+            text = _enum_names[key] = _scalar(value, fd)
+        return text
+    if type(value) is Decimal:
+        return format(value, "f")
     return _scalar(value, fd)
 
 
@@ -115,11 +116,13 @@ def to_dict(model: BaseModel, desc: Descriptor) -> dict[str, Any]:
         value = getattr(model, name)
         if value is None:
             continue
-        if isinstance(value, tuple):
+        if type(value) in _AS_IS:
+            out[proto] = value
+        elif isinstance(value, tuple):
             if sub is not None:
                 out[proto] = [to_dict(v, sub) for v in value]
             else:
-                out[proto] = [_value(v, fd) for v in value]
+                out[proto] = [v if type(v) in _AS_IS else _value(v, fd) for v in value]
         elif sub is not None:
             out[proto] = to_dict(value, sub)
         else:
