@@ -8,7 +8,6 @@ one statement and never a read-modify-write.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from onestop.gateway.store import schema as t
 from onestop.gateway.store.sealing import Sealer
+from onestop.gateway.store.writer import WriterQueue
 
 __all__ = ["KeyRow", "Store", "utcnow"]
 
@@ -98,10 +98,11 @@ class Store:
         self.engine = engine
         self.dialect = engine.dialect.name
         self.sealer = sealer
-        # SQLite has one writer at a time. Threads of this process queue here and wake as soon as the
-        # writer before them commits; left to SQLite's busy handler they would sleep 1, 2, 5, 10… ms
-        # between tries (the p99 of a loaded server). Other processes still meet the busy handler.
-        self._writer: AbstractContextManager[Any] = threading.RLock() if self.dialect == "sqlite" else nullcontext()
+        # SQLite has one writer at a time: writers queue and are woken as soon as the one before them
+        # commits, rather than sleeping in SQLite's busy handler (see WriterQueue).
+        self._writer: AbstractContextManager[Any] = (
+            WriterQueue(engine.url.database) if self.dialect == "sqlite" else nullcontext()
+        )
         # The dialect's upserts, built once (see the module-level statements).
         acc = self._insert(t.accumulators)
         self._add_acc = acc.on_conflict_do_update(
