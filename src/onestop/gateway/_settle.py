@@ -166,15 +166,21 @@ class Settling(GatewayBase):
     ) -> SettleOutcome | _Flow:
         """Price and record the intent under the person-year lock; the outcome too when no payer is called.
 
-        The accumulators are read, and the bill priced, inside the write transaction that holds the
-        person's year rows, so a settlement in another process is priced after this one's deltas (or
-        waits while this one's intent is pending). Returns the outcome (local bill or replay), or the
-        flow to drive.
+        The accumulators are read inside the write transaction that holds the person's year rows, and
+        the intent is written only with a price computed on exactly those accumulators, so a settlement
+        in another process is priced after this one's deltas (or waits while this one's intent is
+        pending). The price is usually computed before the transaction and only checked there. Returns
+        the outcome (local bill or replay), or the flow to drive.
         """
         hospital = caller.hospital_code
         sid = uuid.uuid4().hex
         years = sorted({bill.visit.admission_date.year, bill.visit.discharge_date.year})
         wait_until = time.monotonic() + (min(deadline, 30.0) if deadline is not None else 30.0)
+        # Priced before the write transaction on the accumulators as last committed, so the engine and the
+        # serialisation do not hold the (SQLite: database-wide) write lock; checked again under the lock.
+        with self.store.read() as conn:
+            seen = self.store.accumulators(conn, person)
+        priced = self._price(sid, hospital, request_id, bill, policy, person, seen, timeout_at)
         while True:
             local: SettleOutcome | None = None
             try:
@@ -182,13 +188,10 @@ class Settling(GatewayBase):
                     busy = self.store.hold_person(conn, person, years, sid)
                     if busy is None:
                         acc = self.store.accumulators(conn, person)
-                        # The pure funds stage first: a bill the engine refuses rolls this transaction back.
-                        state = settle_funds(bill, self.catalogs, policy, acc)
-                        legs = self._plan(sid, bill, state)
-                        flow = _Flow(sid, hospital, request_id, bill, policy, acc, person, legs, timeout_at)
-                        intent = self._intent_values(flow)
-                        if not any(leg.status == LegStatus.NEW.value for leg in flow.legs):
-                            local = self._local_outcome(flow, state)
+                        if acc != priced[0].acc:
+                            # Another settlement of this person committed since: price again, under the lock.
+                            priced = self._price(sid, hospital, request_id, bill, policy, person, acc, timeout_at)
+                        flow, intent, local = priced
                         self.store.insert_key(conn, hospital, request_id, "settle", fingerprint, sid)
                         self.store.insert_settlement(conn, **intent)
                         self.store.insert_legs(conn, [leg.row(sid) for leg in flow.legs])
@@ -222,6 +225,30 @@ class Settling(GatewayBase):
             _log.debug("gateway.person_busy", held_by=busy)
             with self._done:
                 self._done.wait(min(left, 0.05))
+
+    def _price(
+        self,
+        sid: str,
+        hospital: str,
+        request_id: str,
+        bill: Bill,
+        policy: Any,
+        person: str,
+        acc: dict[str, int],
+        timeout_at: float | None,
+    ) -> tuple[_Flow, dict[str, Any], SettleOutcome | None]:
+        """The flow, its intent row and, when no payer is called, its outcome, priced on ``acc`` (pure).
+
+        Raises what the engine raises for a bill it refuses, before anything is written.
+        """
+        state = settle_funds(bill, self.catalogs, policy, acc)
+        legs = self._plan(sid, bill, state)
+        flow = _Flow(sid, hospital, request_id, bill, policy, acc, person, legs, timeout_at)
+        intent = self._intent_values(flow)
+        local = None
+        if not any(leg.status == LegStatus.NEW.value for leg in flow.legs):
+            local = self._local_outcome(flow, state)
+        return flow, intent, local
 
     def _plan(self, sid: str, bill: Bill, state: FundsState) -> list[_Leg]:
         legs: list[_Leg] = []
