@@ -12,6 +12,7 @@ import json
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
@@ -59,6 +60,28 @@ from onestop.sdk import (
 from onestop.testing.faults import crash_point
 
 __all__ = ["Settling"]
+
+
+@dataclass(frozen=True, slots=True)
+class _OutcomeRows:
+    """What the outcome transaction writes, computed and serialised before it starts (shorter lock)."""
+
+    lines: list[dict[str, Any]]
+    deltas: dict[str, int]
+    settlement_json: str
+    fund_paid: int
+    answer_json: str
+
+    @classmethod
+    def of(cls, sid: str, settlement: Settlement, outcome: SettleOutcome) -> _OutcomeRows:
+        return cls(
+            lines=_line_rows(sid, settlement),
+            deltas=_acc_deltas(settlement),
+            settlement_json=settlement.model_dump_json(),
+            fund_paid=_fund_paid(settlement),
+            # The model's own JSON wrapped as it is: parsing and re-encoding it cost 10 ms on a 500-line bill.
+            answer_json='{"outcome":' + outcome.model_dump_json() + "}",
+        )
 
 
 class Settling(GatewayBase):
@@ -191,14 +214,14 @@ class Settling(GatewayBase):
                         if acc != priced[0].acc:
                             # Another settlement of this person committed since: price again, under the lock.
                             priced = self._price(sid, hospital, request_id, bill, policy, person, acc, timeout_at)
-                        flow, intent, local = priced
+                        flow, intent, local, rows = priced
                         self.store.insert_key(conn, hospital, request_id, "settle", fingerprint, sid)
                         self.store.insert_settlement(conn, **intent)
                         self.store.insert_legs(conn, [leg.row(sid) for leg in flow.legs])
                         for leg in flow.legs:
                             leg.dirty = False
                         if local is not None:
-                            self._write_outcome(conn, flow, local.settlement, local)
+                            self._write_outcome(conn, flow, local.settlement, local, rows)
             except IntegrityError:
                 doc = self._replay(hospital, request_id, "settle", fingerprint, deadline)
                 if doc is None:
@@ -236,8 +259,8 @@ class Settling(GatewayBase):
         person: str,
         acc: dict[str, int],
         timeout_at: float | None,
-    ) -> tuple[_Flow, dict[str, Any], SettleOutcome | None]:
-        """The flow, its intent row and, when no payer is called, its outcome, priced on ``acc`` (pure).
+    ) -> tuple[_Flow, dict[str, Any], SettleOutcome | None, _OutcomeRows | None]:
+        """The flow, its intent row and, when no payer is called, its outcome and rows, priced on ``acc`` (pure).
 
         Raises what the engine raises for a bill it refuses, before anything is written.
         """
@@ -245,10 +268,11 @@ class Settling(GatewayBase):
         legs = self._plan(sid, bill, state)
         flow = _Flow(sid, hospital, request_id, bill, policy, acc, person, legs, timeout_at)
         intent = self._intent_values(flow)
-        local = None
+        local = rows = None
         if not any(leg.status == LegStatus.NEW.value for leg in flow.legs):
             local = self._local_outcome(flow, state)
-        return flow, intent, local
+            rows = _OutcomeRows.of(sid, local.settlement, local)
+        return flow, intent, local, rows
 
     def _plan(self, sid: str, bill: Bill, state: FundsState) -> list[_Leg]:
         legs: list[_Leg] = []
@@ -326,16 +350,24 @@ class Settling(GatewayBase):
                 )
                 leg.dirty = False
 
-    def _write_outcome(self, conn: Connection, flow: _Flow, settlement: Settlement, outcome: SettleOutcome) -> None:
+    def _write_outcome(
+        self,
+        conn: Connection,
+        flow: _Flow,
+        settlement: Settlement,
+        outcome: SettleOutcome,
+        rows: _OutcomeRows | None = None,
+    ) -> None:
+        rows = rows or _OutcomeRows.of(flow.sid, settlement, outcome)
         self._flush_legs(conn, flow)
-        self.store.insert_lines(conn, _line_rows(flow.sid, settlement))
-        self.store.apply_accumulators(conn, f"{flow.sid}:settle", flow.person, _acc_deltas(settlement))
+        self.store.insert_lines(conn, rows.lines)
+        self.store.apply_accumulators(conn, f"{flow.sid}:settle", flow.person, rows.deltas)
         self.store.update_settlement(
             conn,
             flow.sid,
             status=SettlementStatus.SETTLED.value,
-            settlement_json=settlement.model_dump_json(),
-            fund_paid_fen=_fund_paid(settlement),
+            settlement_json=rows.settlement_json,
+            fund_paid_fen=rows.fund_paid,
         )
         for leg in flow.legs:
             if leg.kind == "commercial" and leg.status == LegStatus.UNKNOWN.value:
@@ -349,13 +381,7 @@ class Settling(GatewayBase):
                     offered_fen=leg.offered_fen,
                     reason=leg.reason or "OUTCOME_UNKNOWN",
                 )
-        self.store.complete_key(
-            # The model's own JSON wrapped as it is: parsing and re-encoding it cost 10 ms on a 500-line bill.
-            conn,
-            flow.hospital,
-            flow.request_id,
-            '{"outcome":' + outcome.model_dump_json() + "}",
-        )
+        self.store.complete_key(conn, flow.hospital, flow.request_id, rows.answer_json)
         crash_point("before_commit")
 
     # -- the driven flow (fresh and on recovery) --------------------------------------------------
@@ -385,8 +411,9 @@ class Settling(GatewayBase):
             self._fail(flow, err)
             raise err from None
         outcome = self._outcome(flow, settlement)
+        rows = _OutcomeRows.of(flow.sid, settlement, outcome)  # serialised before taking the write lock
         with self.store.write() as conn:
-            self._write_outcome(conn, flow, settlement, outcome)
+            self._write_outcome(conn, flow, settlement, outcome, rows)
         crash_point("after_commit")
         return outcome
 
