@@ -9,7 +9,10 @@ Figures, for ``--workers 1`` and ``--workers 2``:
 
 * saturation throughput of ``Ping`` (no-op baseline), ``Settle`` of a 10-line outpatient bill and of a
   500-line inpatient bill; Settle as a ratio to Ping;
-* p50/p99 latency of each Settle at 25% of its own saturation throughput (open loop, paced sends).
+* p50/p99 latency of each Settle at 25% of its own saturation throughput (open loop, paced sends);
+* where one Settle's time goes, in process on the same configuration (median ms): reading the request
+  (validation and fingerprint), the gateway service (pricing, storage, commit), writing the answer, and
+  the engine alone on the same bill for comparison.
 
 Goal: 10-line Settle >= 25% of Ping (stretch 40%); p99 <= 10 ms at 25% load.
 """
@@ -170,6 +173,64 @@ def _serve(workers: int, tmp: Path) -> tuple[subprocess.Popen[str], str]:
     return proc, line.split("listening on ", 1)[1].split(" ", 1)[0]
 
 
+def _median_ms(samples: list[float]) -> float:
+    return round(sorted(samples)[len(samples) // 2] * 1000, 3)
+
+
+def _breakdown(tmp: Path, bills: dict[str, dict[str, Any]], profile: str) -> dict[str, float]:
+    """Median ms of each part of one Settle, in process, with the served configuration (durable SQLite)."""
+    import hashlib
+
+    from google.protobuf import json_format
+
+    from onestop.engine import settle
+    from onestop.gateway import interceptors
+    from onestop.gateway._base import Caller
+    from onestop.gateway.convert import bill_fingerprint_bytes, bill_from_proto, to_dict
+    from onestop.gateway.server import configure_logging, gateway_config
+    from onestop.gateway.service import Gateway
+    from onestop.gateway.settings import InsurerSpec, load_settings
+    from onestop.v1 import bill_pb2, settlement_service_pb2
+
+    configure_logging("error")  # the served process logs at warning; here nothing may reach the figures' stdout
+    settings = load_settings(None, dev=True, port=0, database_url=f"sqlite:///{tmp / 'breakdown.db'}")
+    insurer = InsurerSpec(adapter="example", config={"pay_ratio": "0.8"})
+    settings = settings.model_copy(update={"insurers": {"huiminbao": insurer}})
+    gw = Gateway.open(gateway_config(settings, data_dir=tmp))
+    caller = Caller(HOSPITAL["code"])
+    interceptors._caller.set(caller)
+    desc = settlement_service_pb2.SettleResponse.DESCRIPTOR
+    out: dict[str, float] = {}
+    try:
+        for kind, doc in bills.items():
+            n = (200 if kind == "settle10" else 20) if profile == "full" else (40 if kind == "settle10" else 5)
+            msg = json_format.ParseDict(doc, bill_pb2.Bill())
+            parts: dict[str, list[float]] = {"read": [], "service": [], "answer": [], "engine_alone": []}
+            for i in range(n + 2):  # the first two warm the caches
+                msg.patient.psn_no = f"D{kind}{i}"
+                msg.visit.mdtrt_id = f"D{kind}{i}"
+                t0 = time.perf_counter()
+                bill = bill_from_proto(msg, max_lines=settings.max_lines)
+                fingerprint = hashlib.sha256(bill_fingerprint_bytes(msg)).digest()
+                t1 = time.perf_counter()
+                outcome = gw.settle(caller, f"d-{kind}-{i}", bill, fingerprint)
+                t2 = time.perf_counter()
+                settlement_service_pb2.SettleResponse(**to_dict(outcome, desc)).SerializeToString()
+                t3 = time.perf_counter()
+                policy = gw.config.policies(bill.patient.insured_region, bill.visit.discharge_date)
+                t4 = time.perf_counter()
+                settle(bill, gw.catalogs, policy, {})
+                t5 = time.perf_counter()
+                if i >= 2:
+                    for name, dt_ in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t5 - t4), strict=True):
+                        parts[name].append(dt_)
+            for name, samples in parts.items():
+                out[f"inproc_{kind}_{name}_ms"] = _median_ms(samples)
+    finally:
+        gw.close()
+    return out
+
+
 def _r(x: float | None, nd: int = 2) -> float | None:
     return None if x is None else round(x, nd)
 
@@ -202,6 +263,7 @@ def run(profile: str = "full") -> dict[str, object]:
                     proc.kill()
                 if proc.stdout is not None:
                     proc.stdout.close()
+        out.update(_breakdown(Path(d), bills, profile))
     out["goal"] = "settle10 >= 0.25 x ping (stretch 0.40); p99 <= 10 ms at 25% load"
     return out
 
