@@ -3,6 +3,10 @@
 Every ``onestop.errors`` class carries its gRPC code, ErrorInfo reason and Chinese cashier text;
 :func:`status_of` turns one into a ``grpc.Status`` with ``google.rpc.ErrorInfo``, ``BadRequest``
 (one field violation per offending field, naming the line) and ``LocalizedMessage`` (zh-CN).
+Status travels in HTTP/2 trailers, which clients cap (grpc: 16 KiB by default), so a refusal of a
+bill with hundreds of bad lines carries the first violations up to a byte budget and says in
+``ErrorInfo.metadata`` how many there were (``violations_total``) and how many it names
+(``violations_shown``).
 Any other exception is INTERNAL with no detail: its type goes to the log, its text nowhere (it
 could hold personal data).
 
@@ -35,6 +39,12 @@ __all__ = ["ERROR_DOMAIN", "GatewayInterceptor", "Metrics", "current_caller", "s
 ERROR_DOMAIN = "onestop.v1"
 #: Methods anyone may call: the health check load balancers use.
 _OPEN_PREFIXES = ("/grpc.health.v1.Health/",)
+#: Bytes of serialised BadRequest a status may carry (base64 in the trailer makes it 4/3 larger).
+_VIOLATION_BUDGET = 6 * 1024
+#: Characters of one violation's field or description.
+_DESCRIPTION_BUDGET = 512
+#: Characters of grpc-message a status may carry.
+_MESSAGE_BUDGET = 1024
 
 _log = structlog.get_logger("onestop.gateway.rpc")
 _caller: contextvars.ContextVar[Caller] = contextvars.ContextVar("onestop_caller")
@@ -56,23 +66,39 @@ def status_of(exc: BaseException) -> grpc.Status:
     if not isinstance(exc, OnestopError):
         exc = OnestopError("internal error")
     code = grpc.StatusCode[exc.grpc_code]
-    details = [
-        _pack(error_details_pb2.ErrorInfo(reason=exc.reason, domain=ERROR_DOMAIN, metadata=exc.metadata)),
-        _pack(error_details_pb2.LocalizedMessage(locale="zh-CN", message=exc.localized)),
-    ]
+    metadata = dict(exc.metadata)
+    extra: list[any_pb2.Any] = []
     if isinstance(exc, InvalidRequest) and exc.violations:
-        details.append(
-            _pack(
-                error_details_pb2.BadRequest(
-                    field_violations=[
-                        error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-                        for v in exc.violations
-                    ]
-                )
-            )
-        )
+        bad = _bad_request(exc)
+        if len(bad.field_violations) < len(exc.violations):
+            metadata["violations_total"] = str(len(exc.violations))
+            metadata["violations_shown"] = str(len(bad.field_violations))
+        extra.append(_pack(bad))
+    details = [
+        _pack(error_details_pb2.ErrorInfo(reason=exc.reason, domain=ERROR_DOMAIN, metadata=metadata)),
+        _pack(error_details_pb2.LocalizedMessage(locale="zh-CN", message=exc.localized)),
+        *extra,
+    ]
     message = str(exc) if type(exc) is not OnestopError else "internal error"
+    if len(message) > _MESSAGE_BUDGET:
+        message = message[: _MESSAGE_BUDGET - 40].rstrip() + f" … ({len(message)} characters; see BadRequest)"
     return rpc_status.to_status(status_pb2.Status(code=code.value[0], message=message, details=details))
+
+
+def _bad_request(exc: InvalidRequest) -> error_details_pb2.BadRequest:
+    """The request's field violations, in order, as many as fit the trailer budget."""
+    bad = error_details_pb2.BadRequest()
+    size = 0
+    for v in exc.violations:
+        item = error_details_pb2.BadRequest.FieldViolation(
+            field=v.field[:_DESCRIPTION_BUDGET], description=v.description[:_DESCRIPTION_BUDGET]
+        )
+        # 4 bytes covers the repeated field's tag and length prefix.
+        size += item.ByteSize() + 4
+        if size > _VIOLATION_BUDGET and bad.field_violations:
+            break
+        bad.field_violations.append(item)
+    return bad
 
 
 class Metrics:
