@@ -2,7 +2,8 @@
 
 Fund legs go to the local engine unless ``fund_routes`` names a channel for the leg kind, e.g.
 ``{"basic": "nhsa-platform", "work_injury": "work-injury"}``; the channel instance is then taken
-from ``channels``. Commercial legs go to ``insurers`` by the coverage's payer name; a coverage whose
+from ``channels``, or built at open by ``channel_factories[name](state_store)`` for channels that
+keep a journal in the gateway's database (``nhsa-platform``). Commercial legs go to ``insurers`` by the coverage's payer name; a coverage whose
 payer is not configured is declined with ``PAYER_NOT_CONFIGURED`` (the patient pays that part).
 """
 
@@ -67,6 +68,8 @@ class GatewayConfig:
         insurer_factories: Adapters that keep state: payer name → ``factory(state_store)``, called at open
             with the gateway's database-backed :class:`~onestop.sdk.StateStore`.
         channels: Fund channels by name (instances).
+        channel_factories: Channels that keep state: channel name → ``factory(state_store)``, called at
+            open with the gateway's database-backed :class:`~onestop.sdk.StateStore`.
         fund_routes: Leg kind (``basic``/``work_injury``/``maternity``) → channel name; absent = local engine.
         catalogs: The catalog view the engine prices with (default: the packaged catalogs).
         policies: ``(region, date) → RegionalPolicy`` (default: the packaged policies).
@@ -86,6 +89,7 @@ class GatewayConfig:
     insurers: Mapping[str, Insurer] = field(default_factory=dict)
     insurer_factories: Mapping[str, Callable[[StateStore], Insurer]] = field(default_factory=dict)
     channels: Mapping[str, Channel] = field(default_factory=dict)
+    channel_factories: Mapping[str, Callable[[StateStore], Channel]] = field(default_factory=dict)
     fund_routes: Mapping[str, str] = field(default_factory=dict)
     catalogs: Any = None
     policies: PolicyLookup = _default_policies
@@ -102,7 +106,7 @@ class GatewayConfig:
         for kind, name in self.fund_routes.items():
             if kind not in FUND_LEG_KINDS:
                 bad.append(FieldViolation(f"fund_routes.{kind}", f"not a fund leg kind ({sorted(FUND_LEG_KINDS)})"))
-            elif name not in self.channels:
+            elif name not in self.channels and name not in self.channel_factories:
                 bad.append(FieldViolation(f"fund_routes.{kind}", f"channel {name!r} is not configured"))
         if self.idempotency_retention < dt.timedelta(hours=24):
             bad.append(FieldViolation("idempotency_retention", "must be at least 24 hours"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import inspect
 import json
 import logging
 import multiprocessing
@@ -33,10 +34,10 @@ from onestop.gateway.config import GatewayConfig
 from onestop.gateway.interceptors import GatewayInterceptor, Metrics
 from onestop.gateway.service import Gateway
 from onestop.gateway.servicers import add_servicers
-from onestop.gateway.settings import EXAMPLE_ADAPTER, InsurerSpec, ServeSettings
+from onestop.gateway.settings import EXAMPLE_ADAPTER, ChannelSpec, InsurerSpec, ServeSettings
 from onestop.sdk import StateStore
 
-__all__ = ["RunningServer", "configure_logging", "gateway_config", "serve", "start_server"]
+__all__ = ["Housekeeper", "RunningServer", "configure_logging", "gateway_config", "serve", "start_server"]
 
 _log = structlog.get_logger("onestop.gateway.server")
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
@@ -93,12 +94,34 @@ def _insurer_factory(name: str, spec: InsurerSpec) -> Any:
     return factory
 
 
+def _channel_factory(name: str, spec: ChannelSpec) -> Any:
+    from onestop.sdk import load_channels
+
+    found = load_channels(only=[spec.adapter])
+    if spec.adapter not in found:
+        raise ConfigError(
+            f"channel {name!r}: {spec.adapter!r} is not an installed fund channel",
+            violations=(FieldViolation(f"channels.{name}.adapter", "no such installed channel"),),
+        )
+    cls: Any = found[spec.adapter]
+    config = cls.Config.model_validate_json(json.dumps(spec.config))
+    # A channel that journals what it sent (nhsa-platform) keeps the journal in the gateway's database.
+    keeps_state = "state" in inspect.signature(cls).parameters
+
+    def factory(state: StateStore) -> Any:
+        return cls(config, state=state) if keeps_state else cls(config)
+
+    return factory
+
+
 def gateway_config(settings: ServeSettings, **overrides: Any) -> GatewayConfig:
-    """The :class:`GatewayConfig` the settings describe (database, pseudonym key, insurers)."""
+    """The :class:`GatewayConfig` the settings describe (database, keys, insurers, fund channels and routes)."""
     values: dict[str, Any] = {
         "database_url": settings.database_url,
         "pseudonym_key": settings.pseudonym_key.get_secret_value().encode(),
         "insurer_factories": {n: _insurer_factory(n, s) for n, s in settings.insurers.items()},
+        "channel_factories": {n: _channel_factory(n, s) for n, s in settings.channels.items()},
+        "fund_routes": dict(settings.fund_routes),
         "data_key": settings.data_key.get_secret_value(),
         "data_dir": settings.data_dir,
     }
@@ -114,6 +137,39 @@ def _read(path: Any) -> bytes:
     return data
 
 
+class Housekeeper:
+    """Runs :meth:`Gateway.maintenance` every ``interval`` seconds on a daemon thread.
+
+    The resolver closes commercial legs left unknown at the cashier and expired idempotency keys
+    are reaped; a pass that fails is logged and the next one runs on time.
+
+    Args:
+        gateway: The gateway to keep.
+        interval: Seconds between passes (> 0).
+    """
+
+    def __init__(self, gateway: Gateway, interval: float) -> None:
+        self.gateway = gateway
+        self.interval = interval
+        self.passes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="onestop-housekeeping", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.gateway.maintenance()
+            except Exception as exc:  # a failed pass must not end housekeeping
+                _log.error("gateway.maintenance_failed", error=type(exc).__name__)
+            self.passes += 1
+
+    def stop(self) -> None:
+        """Stop after the pass under way, if any."""
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+
 @dataclass
 class RunningServer:
     """A started server and what it serves."""
@@ -122,11 +178,19 @@ class RunningServer:
     port: int
     gateway: Gateway
     metrics: Metrics
+    housekeeper: Housekeeper | None = None
 
     def stop(self, grace: float | None = 2.0) -> None:
-        """Stop serving (in-flight calls get ``grace`` seconds) and close the gateway."""
+        """Stop serving (in-flight calls get ``grace`` seconds), stop housekeeping and close the gateway."""
         self.server.stop(grace).wait()
+        if self.housekeeper is not None:
+            self.housekeeper.stop()
         self.gateway.close()
+
+
+def _housekeep(running: RunningServer, settings: ServeSettings) -> None:
+    if settings.maintenance_interval_s > 0:
+        running.housekeeper = Housekeeper(running.gateway, settings.maintenance_interval_s)
 
 
 def start_server(settings: ServeSettings, gateway: Gateway) -> RunningServer:
@@ -184,7 +248,11 @@ def start_server(settings: ServeSettings, gateway: Gateway) -> RunningServer:
 
 def _worker(settings: ServeSettings, index: int, ready: Any, stop: Any) -> None:
     configure_logging(settings.log_level, worker=index)
-    running = start_server(settings, Gateway.open(gateway_config(settings)))
+    # The parent recovered open intents before starting the workers; a worker that recovered on open
+    # could take a settlement another worker is still driving for an interrupted one.
+    running = start_server(settings, Gateway.open(gateway_config(settings, recover_on_open=False)))
+    if index == 0:
+        _housekeep(running, settings)
     if settings.metrics_port is not None:
         start_http_server(settings.metrics_port + index, registry=running.metrics.registry)
     ready.put(running.port)
@@ -217,6 +285,7 @@ def serve(settings: ServeSettings) -> None:
     signal.signal(signal.SIGINT, _stop)
     if settings.workers == 1:
         running = start_server(settings, Gateway.open(gateway_config(settings)))
+        _housekeep(running, settings)
         if settings.metrics_port is not None:
             start_http_server(settings.metrics_port, registry=running.metrics.registry)
         _announce(settings, running.port)
@@ -225,7 +294,7 @@ def serve(settings: ServeSettings) -> None:
         return
     if settings.port == 0:
         settings = settings.model_copy(update={"port": _free_port(settings.host)})
-    # Migrations run once, before the workers race to open the database.
+    # Migrations and recovery of interrupted intents run once, before the workers open the database.
     Gateway.open(gateway_config(settings)).close()
     ctx = multiprocessing.get_context("spawn")
     ready, stop = ctx.Queue(), ctx.Event()

@@ -75,13 +75,20 @@ class Gateway(Settling, Reversing, Reading):
         self.state_store = SqlStateStore(store)
         self._loop = lg.PayerLoop()
         insurers = dict(config.insurers)
+        # The gateway closes what its factories built; instances in the config belong to the caller.
+        self._owned: list[Any] = []
         for name, factory in config.insurer_factories.items():
             insurers[name] = factory(self.state_store)
+            self._owned.append(insurers[name])
         self._insurers = {
             n: InsurerCaller(a, policy=config.call_policy, clock=config.clock) for n, a in insurers.items()
         }
+        channels = dict(config.channels)
+        for name, make in config.channel_factories.items():
+            channels[name] = make(self.state_store)
+            self._owned.append(channels[name])
         self._channels = {
-            kind: ChannelCaller(config.channels[name], policy=config.call_policy, clock=config.clock)
+            kind: ChannelCaller(channels[name], policy=config.call_policy, clock=config.clock)
             for kind, name in config.fund_routes.items()
         }
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
@@ -107,10 +114,18 @@ class Gateway(Settling, Reversing, Reading):
         return gw
 
     def close(self) -> None:
-        """Stop the payer event loop and dispose of the database engine."""
+        """Close the adapters and channels the factories built, stop the payer loop, dispose of the database."""
         if self._closed:
             return
         self._closed = True
+        for adapter in self._owned:
+            aclose = getattr(adapter, "aclose", None)
+            if aclose is None:
+                continue
+            try:
+                self._loop.run(aclose(), timeout=5.0)
+            except Exception as exc:  # one adapter failing to close must not keep the others open
+                _log.warning("gateway.adapter_close_failed", adapter=type(adapter).__name__, error=type(exc).__name__)
         self._loop.close()
         self.store.engine.dispose()
 

@@ -14,6 +14,11 @@ Example file::
     insurers:
       huiminbao: {adapter: example, config: {pay_ratio: "0.8"}}
       directpay: {adapter: directpay, config: {base_url: "https://insurer.example/api", ...}}
+    channels:                  # fund channels (installed entry points of group onestop.channels)
+      nhsa-platform: {adapter: nhsa-platform, config: {base_url: "https://fsi.example:8080", ...}}
+    fund_routes:               # leg kind → channel; a kind not routed is settled by the local engine
+      basic: nhsa-platform
+    maintenance_interval_s: 300
 
 Tokens are stored hashed (``onestop serve --hash-token``); a plaintext token never sits in a file.
 """
@@ -32,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from onestop.domain import violations_from
 from onestop.errors import ConfigError, FieldViolation
 
-__all__ = ["ENV_PREFIX", "EXAMPLE_ADAPTER", "InsurerSpec", "ServeSettings", "load_settings"]
+__all__ = ["ENV_PREFIX", "EXAMPLE_ADAPTER", "ChannelSpec", "InsurerSpec", "ServeSettings", "load_settings"]
 
 ENV_PREFIX = "ONESTOP_"
 #: The adapter name of the in-process example insurer (pays a share of what it is offered).
@@ -52,6 +57,15 @@ class InsurerSpec(_Model):
     """An installed adapter's entry-point name, or ``example`` for the in-process example insurer."""
     config: dict[str, Any] = Field(default_factory=dict)
     """The adapter's configuration (validated by the adapter's own ``Config`` model)."""
+
+
+class ChannelSpec(_Model):
+    """One fund channel the gateway settles fund legs through."""
+
+    adapter: Annotated[str, Field(min_length=1)]
+    """An installed channel's entry-point name (group ``onestop.channels``), e.g. ``nhsa-platform``."""
+    config: dict[str, Any] = Field(default_factory=dict)
+    """The channel's configuration (validated by the channel's own ``Config`` model)."""
 
 
 class ServeSettings(_Model):
@@ -87,6 +101,11 @@ class ServeSettings(_Model):
     metrics_port: Annotated[int, Field(ge=0, le=65535)] | None = None
     """Prometheus metrics on this port (worker i uses port + i); none when unset."""
     insurers: dict[str, InsurerSpec] = Field(default_factory=dict)
+    channels: dict[str, ChannelSpec] = Field(default_factory=dict)
+    fund_routes: dict[str, str] = Field(default_factory=dict)
+    """Fund leg kind (``basic``/``work_injury``/``maternity``) → a channel above; unrouted kinds use the local engine."""
+    maintenance_interval_s: Annotated[int, Field(ge=0)] = 300
+    """Seconds between housekeeping passes (resolver, expired idempotency keys) in worker 0; 0 turns them off."""
     log_level: str = "info"
 
     @property

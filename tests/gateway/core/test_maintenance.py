@@ -54,3 +54,31 @@ def test_maintenance_resolves_open_legs_and_reaps_only_expired_finished_keys(ope
         assert gw.store.key(conn, HOSPITAL, "young") is not None
         assert gw.store.key(conn, HOSPITAL, "stuck") is not None
     assert gw.maintenance() == MaintenanceReport(resolved=0, reaped_keys=0)
+
+
+def test_the_housekeeper_runs_passes_on_its_interval_and_survives_a_failing_one() -> None:
+    """`onestop serve` keeps the gateway with a Housekeeper: passes run every interval, a pass that raises
+    is logged and the next one still runs, and stop() ends the thread."""
+    import threading
+
+    from onestop.gateway.server import Housekeeper
+
+    calls: list[int] = []
+    third = threading.Event()
+
+    class _Gw:
+        def maintenance(self) -> MaintenanceReport:
+            calls.append(1)
+            if len(calls) == 1:
+                raise RuntimeError("database briefly away")
+            if len(calls) >= 3:
+                third.set()
+            return MaintenanceReport(resolved=0, reaped_keys=0)
+
+    keeper = Housekeeper(_Gw(), 0.01)  # type: ignore[arg-type]
+    try:
+        assert third.wait(10), calls
+    finally:
+        keeper.stop()
+    assert keeper.passes >= 3
+    assert not keeper._thread.is_alive()
