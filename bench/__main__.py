@@ -204,7 +204,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes (the ci profile)")
     parser.add_argument("--profile", choices=["ci", "full"], default=None, help="explicit profile")
     parser.add_argument("--only", action="append", default=[], help="area name(s), comma-separated; repeatable")
-    parser.add_argument("--out", default=str(HERE / "REPORT.md"))
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="report path (default bench/REPORT.md for a full run of every area, bench/REPORT-partial.md otherwise)",
+    )
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per area before it is failed")
     parser.add_argument("--list", action="store_true", help="print the discovered areas and exit")
     args = parser.parse_args(args_in)
@@ -218,6 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"--only: no such area {sorted(unknown)}; known: {', '.join(areas)}")
     selected = [a for a in areas if not wanted or a in wanted]
+    # The committed report is the full profile over every area; a partial run must not replace it.
+    if args.out is None:
+        full = profile == "full" and len(selected) == len(areas)
+        args.out = str(HERE / ("REPORT.md" if full else "REPORT-partial.md"))
     when = dt.datetime.now(dt.UTC)
     results: list[AreaResult] = []
     for area in selected:

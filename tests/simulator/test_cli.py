@@ -165,3 +165,27 @@ def test_ray_engine_is_refused_with_the_reason(tmp_path):
 def test_shipped_codes_are_accepted_as_designs():
     """A shipped design code is a valid --design value."""
     assert "tianjin-2025" in shipped_designs()
+
+
+def test_the_example_designs_of_the_docs_enrol_the_synthetic_population(tmp_path):
+    """The docs' first command: both example designs admit every synthetic member, pay something, and the
+    CAR-T variant carries its extra liability; exact and fast agree on them."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "examples" / "designs"
+    designs = [str(root / "changchun-example-base.yaml"), str(root / "changchun-example-car-t.yaml")]
+    payouts = {}
+    for mode in ("exact", "fast"):
+        out = tmp_path / mode
+        args = ["simulate", "--design", designs[0], "--design", designs[1], "--synthetic", "400", "--seed", "7"]
+        res = CliRunner().invoke(main, [*args, "--out", str(out), "--mode", mode])
+        assert res.exit_code == 0, res.output
+        assert "admits no member" not in res.output
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        base, car_t = summary["designs"]
+        assert base["enrolled_members"] == car_t["enrolled_members"] == 400
+        assert base["payout_fen"] > 0
+        assert "car_t" in [li["id"] for li in car_t["liabilities"]]
+        assert "car_t" not in [li["id"] for li in base["liabilities"]]
+        payouts[mode] = (base["payout_fen"], car_t["payout_fen"])
+    assert payouts["exact"] == payouts["fast"]
