@@ -16,6 +16,7 @@ _SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("onestop.sdk.cli", "adapter"),
     ("onestop.gateway.cli", "serve"),
     ("onestop.gateway.cli", "export"),
+    ("onestop.gateway.cli", "queue"),
     ("onestop.simulator.cli", "simulate"),
 )
 

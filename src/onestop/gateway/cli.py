@@ -1,4 +1,7 @@
-"""``onestop serve`` (the gRPC gateway) and ``onestop export`` (settled bills for the simulator)."""
+"""The gateway's commands: ``serve``, ``export`` (settled bills for the simulator) and ``queue``.
+
+``onestop queue`` lists the resolver's entries, the manual queue by default.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from onestop.errors import ConfigError
 from onestop.gateway.auth import hash_token
 from onestop.gateway.export import export_command as export
 
-__all__ = ["export", "serve"]
+__all__ = ["export", "queue", "serve"]
 
 
 @click.command("serve")
@@ -71,3 +74,44 @@ def serve(
         run(settings)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+@click.command("queue")
+@click.option(
+    "--state",
+    type=click.Choice(["manual", "open", "done", "all"]),
+    default="manual",
+    show_default=True,
+    help="Which entries: manual (past the resolver's attempt budget: a person must close them), open, done, all.",
+)
+@click.option("--database-url", default=None, help="SQLAlchemy URL (default: ONESTOP_DATABASE_URL, then onestop.db).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line instead of a table.")
+def queue(state: str, database_url: str | None, as_json: bool) -> None:
+    """List the resolver's legs: what to cancel or reverse at which payer, by the gateway's reference.
+
+    Exits 1 when listing the manual queue and it is not empty, so a cron job can alert on it.
+    """
+    from onestop.gateway.config import GatewayConfig
+    from onestop.gateway.resolver import queue as entries
+    from onestop.gateway.store import Store, connect, migrate
+
+    config = GatewayConfig.from_env(None, **({"database_url": database_url} if database_url else {}))
+    engine = connect(config.database_url)
+    try:
+        migrate(engine)
+        found = entries(Store(engine), None if state == "all" else state)
+    finally:
+        engine.dispose()
+    if as_json:
+        for e in found:
+            click.echo(e.model_dump_json())
+    else:
+        click.echo(f"{'state':<7} {'action':<8} {'payer':<16} {'kind':<12} {'attempts':>8}  reference / last error")
+        for e in found:
+            click.echo(
+                f"{e.state:<7} {e.action:<8} {e.payer:<16} {e.kind:<12} {e.attempts:>8}  {e.reference}"
+                + (f" / {e.last_error}" if e.last_error else "")
+            )
+        click.echo(f"{len(found)} entr{'y' if len(found) == 1 else 'ies'}", err=True)
+    if state == "manual" and found:
+        raise SystemExit(1)

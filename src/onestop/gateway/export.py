@@ -53,6 +53,7 @@ CLAIM_COLUMNS = (
     "account_paid_fen",
     "patient_cash_fen",
     *(f"remaining_{c.value}_fen" for c in _REMAINING),
+    "line_detail",
 )
 LINE_COLUMNS = (
     "settlement_id",
@@ -70,6 +71,7 @@ LINE_COLUMNS = (
     "unit_price_fen",
     "amount_fen",
     "fund_fen",
+    *(f"remaining_{c.value}_fen" for c in _REMAINING),
 )
 
 
@@ -97,6 +99,7 @@ def _rows(
     lines = []
     for ln in s.lines:
         fund = 0
+        left = dict.fromkeys(_REMAINING, 0)
         for a in ln.allocations:
             if PayerKey.is_fund(a.payer) or a.payer == PayerKey.EMPLOYER:
                 fund += a.amount_fen
@@ -106,6 +109,7 @@ def _rows(
             by_payer[group if group in by_payer else "patient"] += a.amount_fen
             if a.category in remaining:
                 remaining[a.category] += a.amount_fen
+                left[a.category] += a.amount_fen
         src = bill_lines.get(ln.feedetl_sn)
         conf = ln.standard_confidential
         lines.append(
@@ -126,6 +130,8 @@ def _rows(
                 "unit_price_fen": None if conf or src is None else _unit_price(src),
                 "amount_fen": int(ln.amount_fen),
                 "fund_fen": fund,
+                # What the line left after the funds, by category: what a product is offered on it.
+                **{f"remaining_{c.value}_fen": left[c] for c in _REMAINING},
             }
         )
     v = bill.visit
@@ -148,6 +154,9 @@ def _rows(
         "account_paid_fen": by_payer["account"],
         "patient_cash_fen": by_payer["patient"],
         **{f"remaining_{c.value}_fen": remaining[c] for c in _REMAINING},
+        # A product sees lines only with the patient's consent; a bill without coverage had nobody to
+        # refuse, so a design replayed over it is offered the lines.
+        "line_detail": all(c.consent_line_detail for c in bill.coverages) if bill.coverages else True,
     }
     return member, claim, lines
 

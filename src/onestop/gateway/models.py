@@ -23,6 +23,7 @@ __all__ = [
     "MaintenanceReport",
     "ReconcileLine",
     "ReconcileReport",
+    "ResolverEntry",
     "ReverseOutcome",
     "SettleOutcome",
     "SettlementPage",
@@ -174,3 +175,28 @@ class MaintenanceReport(_Model):
     """Resolver entries closed (legs cancelled, reversed or undone at their payer)."""
     reaped_keys: Annotated[int, Field(ge=0)]
     """Finished idempotency keys deleted because they were older than the retention."""
+    manual: Annotated[int, Field(ge=0)] = 0
+    """Entries on the manual queue after the pass: legs a person must close at the payer."""
+
+
+class ResolverEntry(_Model):
+    """A leg handed to the resolver: a commercial leg to cancel, a fund leg to reverse or undo."""
+
+    reference: str
+    """The gateway's own reference of the leg at its payer."""
+    action: str
+    """``cancel`` (commercial), ``reverse`` (fund settle of unknown outcome) or ``undo`` (fund leg to cancel)."""
+    settlement_id: str
+    payer: str
+    kind: str
+    """``commercial``, ``basic``, ``work_injury`` or ``maternity``."""
+    offered_fen: Annotated[int, Field(ge=0)]
+    """What the leg was offered (commercial) in fen: the most the payer can have paid."""
+    reason: str
+    """Why the leg was handed over (e.g. ``OUTCOME_UNKNOWN``)."""
+    state: str
+    """``open`` (the resolver retries it), ``done``, or ``manual`` (past the attempt budget)."""
+    attempts: Annotated[int, Field(ge=0)]
+    last_error: str
+    created_at: dt.datetime
+    updated_at: dt.datetime

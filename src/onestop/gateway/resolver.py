@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from onestop.gateway.models import LegStatus
+from onestop.gateway.models import LegStatus, ResolverEntry
 from onestop.sdk import (
     CancelInput,
     CancelOutcome,
@@ -30,11 +30,19 @@ from onestop.sdk import (
 
 if TYPE_CHECKING:
     from onestop.gateway.service import Gateway
+    from onestop.gateway.store import Store
 
-__all__ = ["resolve_pass"]
+__all__ = ["queue", "resolve_pass"]
 
 _log = structlog.get_logger("onestop.gateway")
 _CANCEL_DONE = (CancelOutcome.CANCELLED.value, CancelOutcome.REFUNDED.value, CancelOutcome.NOTHING_TO_CANCEL.value)
+
+
+def queue(store: Store, state: str | None = "manual") -> tuple[ResolverEntry, ...]:
+    """The queue's entries in ``state`` (``open``, ``done``, ``manual``; None for all), oldest first."""
+    with store.read() as conn:
+        rows = store.queue_by_state(conn, state)
+    return tuple(ResolverEntry.model_validate(dict(r._mapping)) for r in rows)
 
 
 def _call(gw: Gateway, entry: Any) -> tuple[bool, str, str]:

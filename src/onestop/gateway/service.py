@@ -31,13 +31,14 @@ from onestop.gateway.models import (
     MaintenanceReport,
     ReconcileLine,
     ReconcileReport,
+    ResolverEntry,
     ReverseOutcome,
     SettlementPage,
     SettlementRecord,
     SettlementStatus,
     SettleOutcome,
 )
-from onestop.gateway.resolver import resolve_pass
+from onestop.gateway.resolver import queue, resolve_pass
 from onestop.gateway.store import SqlStateStore, Store, connect, migrate, utcnow
 from onestop.sdk import ChannelCaller, InsurerCaller
 
@@ -201,9 +202,21 @@ class Gateway(Settling, Reversing, Reading):
         cutoff = utcnow() - self.config.idempotency_retention
         with self.store.write() as conn:
             reaped = self.store.reap_keys(conn, cutoff)
+        manual = len(self.resolver_queue("manual"))
         if resolved or reaped:
             _log.info("gateway.maintenance", resolved=resolved, reaped_keys=reaped)
-        return MaintenanceReport(resolved=resolved, reaped_keys=reaped)
+        if manual:
+            # Repeated every pass on purpose: these legs stay open at a payer until a person closes them.
+            _log.warning("gateway.manual_queue", entries=manual)
+        return MaintenanceReport(resolved=resolved, reaped_keys=reaped, manual=manual)
+
+    def resolver_queue(self, state: str | None = "manual") -> tuple[ResolverEntry, ...]:
+        """The resolver's entries in ``state`` (``open``, ``done``, ``manual``; None for all), oldest first.
+
+        The manual queue is what an operator works through: each entry names the payer, the gateway's
+        reference to quote to it, and the last error.
+        """
+        return queue(self.store, state)
 
     def group(self, case: Any) -> Any:
         """DRG grouping: delegates to ``onestop.drg``.

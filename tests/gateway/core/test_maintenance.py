@@ -82,3 +82,43 @@ def test_the_housekeeper_runs_passes_on_its_interval_and_survives_a_failing_one(
         keeper.stop()
     assert keeper.passes >= 3
     assert not keeper._thread.is_alive()
+
+
+def test_a_leg_past_the_attempt_budget_is_on_the_manual_queue_listed_and_reported(
+    open_gateway: Open, db_url: str
+) -> None:
+    """A commercial leg whose cancel keeps failing lands on the manual queue after the budget: the pass
+    reports it, Gateway.resolver_queue lists it with the payer, reference and last error, and `onestop queue`
+    prints it and exits 1 (so a cron job alerts)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from onestop.cli import main
+
+    ins = FakeInsurer.variant(name="huiminbao")()
+    gw = open_gateway(insurers={"huiminbao": ins})
+    ins.script("settle", FakeStep(after=True, raise_=ConnectionResetError("lost")))
+    ins.script("query", *(FakeStep(raise_=ConnectionResetError("down")) for _ in range(10)))
+    ins.script("cancel", *(FakeStep(raise_=ConnectionResetError("down")) for _ in range(10)))
+    bill = make_bill(bill_doc("inpatient_car_t_huiminbao.json"))
+    out = gw.settle(ME, "to-manual", bill, fp(bill))
+    assert out.legs[-1].status is LegStatus.UNKNOWN
+    assert gw.resolver_queue() == ()
+
+    report = gw.maintenance(max_attempts=1)
+    assert report.manual == 1
+    (entry,) = gw.resolver_queue()
+    assert (entry.state, entry.action, entry.payer, entry.kind) == ("manual", "cancel", "huiminbao", "commercial")
+    assert entry.settlement_id == out.settlement_id
+    assert entry.reference == out.legs[-1].reference
+    assert entry.last_error
+    assert gw.resolver_queue("open") == ()
+
+    res = CliRunner().invoke(main, ["queue", "--database-url", db_url])
+    assert res.exit_code == 1, res.output
+    assert entry.reference in res.output
+    res = CliRunner().invoke(main, ["queue", "--database-url", db_url, "--state", "all", "--json"])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in res.output.splitlines() if line.startswith("{")]
+    assert [r["reference"] for r in rows] == [entry.reference]

@@ -378,6 +378,14 @@ class Store:
         q = t.resolver_queue.c
         return list(conn.execute(select(t.resolver_queue).where(q.state == "open").order_by(q.created_at, q.reference)))
 
+    def queue_by_state(self, conn: Connection, state: str | None) -> list[Row[Any]]:
+        """Resolver entries in ``state`` (all when None), oldest first."""
+        q = t.resolver_queue.c
+        query = select(t.resolver_queue).order_by(q.created_at, q.reference)
+        if state is not None:
+            query = query.where(q.state == state)
+        return list(conn.execute(query))
+
     def queue_entries(self, conn: Connection, sid: str) -> list[Row[Any]]:
         """Every resolver entry of a settlement."""
         q = t.resolver_queue.c
