@@ -24,6 +24,36 @@ _RESIDUAL_SN = "~rest"
 _MAX_VIOLATIONS = 20
 
 
+_CELL_COLS = [
+    "_row",
+    "claim_id",
+    "line_sn",
+    "name",
+    "national_code",
+    "cidl_no",
+    "charge_category",
+    "chrgitm_lv",
+    "in_catalog",
+    "category",
+    "amount_fen",
+    "detail",
+]
+
+
+def _no_line(row: int, line_sn: str) -> list[pl.Expr]:
+    """The line columns of a cell that stands for no fee line (a claim's residue or its category totals)."""
+    return [
+        pl.lit(row, dtype=pl.Int64).alias("_row"),
+        pl.lit(line_sn).alias("line_sn"),
+        pl.lit("").alias("name"),
+        pl.lit("").alias("national_code"),
+        pl.lit(None, dtype=pl.Int64).alias("cidl_no"),
+        pl.lit("").alias("charge_category"),
+        pl.lit("").alias("chrgitm_lv"),
+        pl.lit(False).alias("in_catalog"),
+    ]
+
+
 def lines_path_for(claims: Path) -> Path:
     """The lines file beside a claims file: ``X.claims.csv`` → ``X.lines.csv`` (the export's naming)."""
     name = claims.name
@@ -302,58 +332,13 @@ def _cells(
                     for r in over.head(_MAX_VIOLATIONS).iter_rows(named=True)
                 ),
             )
-        residual = residual.filter(pl.col("amount_fen") > 0).with_columns(
-            pl.lit(2**62, dtype=pl.Int64).alias("_row"),
-            pl.lit(_RESIDUAL_SN).alias("line_sn"),
-            pl.lit("").alias("name"),
-            pl.lit("").alias("national_code"),
-            pl.lit(None, dtype=pl.Int64).alias("cidl_no"),
-            pl.lit("").alias("charge_category"),
-            pl.lit("").alias("chrgitm_lv"),
-            pl.lit(False).alias("in_catalog"),
-        )
-        cols = [
-            "_row",
-            "claim_id",
-            "line_sn",
-            "name",
-            "national_code",
-            "cidl_no",
-            "charge_category",
-            "chrgitm_lv",
-            "in_catalog",
-            "category",
-            "amount_fen",
-        ]
+        residual = residual.filter(pl.col("amount_fen") > 0).with_columns(*_no_line(2**62, _RESIDUAL_SN))
+        cols = _CELL_COLS[:-1]
         parts.append(pl.concat([long.select(cols), residual.select(cols)]).with_columns(pl.lit(True).alias("detail")))
     totals = totals_long.filter(
         ~pl.col("claim_id").is_in(with_lines.implode()) & (pl.col("amount_fen") > 0)
-    ).with_columns(
-        pl.lit(0, dtype=pl.Int64).alias("_row"),
-        pl.lit("").alias("line_sn"),
-        pl.lit("").alias("name"),
-        pl.lit("").alias("national_code"),
-        pl.lit(None, dtype=pl.Int64).alias("cidl_no"),
-        pl.lit("").alias("charge_category"),
-        pl.lit("").alias("chrgitm_lv"),
-        pl.lit(False).alias("in_catalog"),
-        pl.lit(False).alias("detail"),
-    )
-    cols = [
-        "_row",
-        "claim_id",
-        "line_sn",
-        "name",
-        "national_code",
-        "cidl_no",
-        "charge_category",
-        "chrgitm_lv",
-        "in_catalog",
-        "category",
-        "amount_fen",
-        "detail",
-    ]
-    cells = pl.concat([*(p.select(cols) for p in parts), totals.select(cols)])
+    ).with_columns(*_no_line(0, ""), pl.lit(False).alias("detail"))
+    cells = pl.concat([*(p.select(_CELL_COLS) for p in parts), totals.select(_CELL_COLS)])
     cells = (
         cells.join(order, on="claim_id", how="left")
         .join(cat_pos, on="category", how="left")
