@@ -76,7 +76,10 @@ class GatewayConfig:
         call_policy: Timeouts per payer call.
         clock: Time source of the payer callers (tests pass a FakeClock).
         idempotency_retention: How long a stored answer is replayed for a repeated request id.
-        recover_on_open: Re-drive intents left without an outcome when the gateway opens.
+        recover_on_open: Re-drive intents left without an outcome when the gateway opens (right for one
+            instance per database; with several, turn it off: maintenance takes intents past the lease).
+        intent_lease: How long an intent may stay untouched before maintenance takes it as abandoned; far
+            longer than any live settlement (its payer calls are bounded by ``call_policy``).
         today: The settle date of a settlement made now (default: today in China Standard Time).
         data_key: Key(s) sealing personal data at rest (``ONESTOP_DATA_KEY``: base64 of 32 random bytes;
             older keys after a comma). Never logged. Required with PostgreSQL unless ``data_dir`` is set.
@@ -97,6 +100,7 @@ class GatewayConfig:
     clock: Clock = SYSTEM_CLOCK
     idempotency_retention: dt.timedelta = dt.timedelta(days=31)
     recover_on_open: bool = True
+    intent_lease: dt.timedelta = dt.timedelta(minutes=5)
     today: Callable[[], dt.date] | None = None
     data_key: str = field(default="", repr=False)
     data_dir: Path | None = None
@@ -108,6 +112,8 @@ class GatewayConfig:
                 bad.append(FieldViolation(f"fund_routes.{kind}", f"not a fund leg kind ({sorted(FUND_LEG_KINDS)})"))
             elif name not in self.channels and name not in self.channel_factories:
                 bad.append(FieldViolation(f"fund_routes.{kind}", f"channel {name!r} is not configured"))
+        if self.intent_lease < dt.timedelta(seconds=30):
+            bad.append(FieldViolation("intent_lease", "must be at least 30 seconds"))
         if self.idempotency_retention < dt.timedelta(hours=24):
             bad.append(FieldViolation("idempotency_retention", "must be at least 24 hours"))
         if not self.database_url:

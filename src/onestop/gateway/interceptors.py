@@ -3,7 +3,8 @@
 Every ``onestop.errors`` class carries its gRPC code, ErrorInfo reason and Chinese cashier text;
 :func:`status_of` turns one into a ``grpc.Status`` with ``google.rpc.ErrorInfo``, ``BadRequest``
 (one field violation per offending field, naming the line) and ``LocalizedMessage`` (zh-CN).
-Status travels in HTTP/2 trailers, which clients cap (grpc: 16 KiB by default), so a refusal of a
+Status travels in HTTP/2 trailers, which clients cap (grpc: a soft limit of 8 KiB above which it may
+drop the call, 16 KiB hard), so a refusal of a
 bill with hundreds of bad lines carries the first violations up to a byte budget and says in
 ``ErrorInfo.metadata`` how many there were (``violations_total``) and how many it names
 (``violations_shown``).
@@ -39,12 +40,13 @@ __all__ = ["ERROR_DOMAIN", "GatewayInterceptor", "Metrics", "current_caller", "s
 ERROR_DOMAIN = "onestop.v1"
 #: Methods anyone may call: the health check load balancers use.
 _OPEN_PREFIXES = ("/grpc.health.v1.Health/",)
-#: Bytes of serialised BadRequest a status may carry (base64 in the trailer makes it 4/3 larger).
-_VIOLATION_BUDGET = 6 * 1024
+#: Bytes of serialised BadRequest a status may carry: base64 in the trailer makes it 4/3 larger, and the
+#: whole trailer must stay under grpc's 8 KiB soft limit.
+_VIOLATION_BUDGET = 3 * 1024
 #: Characters of one violation's field or description.
-_DESCRIPTION_BUDGET = 512
-#: Characters of grpc-message a status may carry.
-_MESSAGE_BUDGET = 1024
+_DESCRIPTION_BUDGET = 256
+#: Characters of grpc-message a status may carry (percent-encoded on the wire: CJK text triples).
+_MESSAGE_BUDGET = 512
 
 _log = structlog.get_logger("onestop.gateway.rpc")
 _caller: contextvars.ContextVar[Caller] = contextvars.ContextVar("onestop_caller")

@@ -177,6 +177,8 @@ class MaintenanceReport(_Model):
     """Finished idempotency keys deleted because they were older than the retention."""
     manual: Annotated[int, Field(ge=0)] = 0
     """Entries on the manual queue after the pass: legs a person must close at the payer."""
+    recovered: Annotated[int, Field(ge=0)] = 0
+    """Interrupted settlements (intents untouched for the lease) driven to an outcome."""
 
 
 class ResolverEntry(_Model):

@@ -122,6 +122,7 @@ def gateway_config(settings: ServeSettings, **overrides: Any) -> GatewayConfig:
         "insurer_factories": {n: _insurer_factory(n, s) for n, s in settings.insurers.items()},
         "channel_factories": {n: _channel_factory(n, s) for n, s in settings.channels.items()},
         "fund_routes": dict(settings.fund_routes),
+        "recover_on_open": settings.recover_on_open,
         "data_key": settings.data_key.get_secret_value(),
         "data_dir": settings.data_dir,
     }

@@ -11,6 +11,7 @@ shared records and steps are in ``_base``. The durable ordering is in ``docs/gat
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import threading
 from typing import Any
@@ -145,6 +146,9 @@ class Gateway(Settling, Reversing, Reading):
 
         Legs already sent are resolved by query (commercial) or reversal (fund), never re-sent.
         A supplement whose payer call was sent is resolved by query and its idempotency key released.
+        Runs at open, when no settlement of this database can be live: with several gateway instances
+        on one database, open them with ``recover_on_open=False`` and let :meth:`maintenance` take
+        intents left untouched for ``config.intent_lease``.
 
         Returns:
             How many intents and supplements were driven to an outcome.
@@ -153,17 +157,41 @@ class Gateway(Settling, Reversing, Reading):
             pending = self.store.pending_settlements(conn)
             reversing = self.store.running_reversals(conn)
         n = recover_supplements(self)
-        for sid in pending:
-            try:
-                self._recover_one(sid)
-            except OnestopError as exc:
-                _log.warning("gateway.recovered_failed", settlement_id=sid, reason=exc.reason)
-            n += 1
+        n += self._recover_intents(pending, untouched_since=None)
         for sid in reversing:
             try:
                 self._reverse_run(sid)
             except OnestopError as exc:
                 _log.warning("gateway.reversal_recovery_failed", settlement_id=sid, reason=exc.reason)
+        return n
+
+    def recover_stale(self) -> int:
+        """Re-drive the intents nobody has touched for ``config.intent_lease`` (safe beside live settlements).
+
+        A live settlement finishes well within the lease (its payer calls are bounded by the call
+        policy), so an intent that old was left by a process that died; each is claimed by
+        compare-and-set first, so two gateways never drive the same one.
+
+        Returns:
+            How many intents were driven to an outcome.
+        """
+        cutoff = utcnow() - self.config.intent_lease
+        with self.store.read() as conn:
+            pending = self.store.pending_settlements(conn, untouched_since=cutoff)
+        return self._recover_intents(pending, untouched_since=cutoff)
+
+    def _recover_intents(self, pending: list[str], *, untouched_since: dt.datetime | None) -> int:
+        n = 0
+        for sid in pending:
+            with self.store.write() as conn:
+                claimed = self.store.claim_intent(conn, sid, untouched_since=untouched_since)
+            if not claimed:
+                continue
+            try:
+                self._recover_one(sid)
+            except OnestopError as exc:
+                _log.warning("gateway.recovered_failed", settlement_id=sid, reason=exc.reason)
+            n += 1
         return n
 
     # -- supplement --------------------------------------------------------------------------------
@@ -186,7 +214,9 @@ class Gateway(Settling, Reversing, Reading):
         return closed
 
     def maintenance(self, *, max_attempts: int = 10) -> MaintenanceReport:
-        """One housekeeping pass, for a timer in the server: a resolver pass, then reap expired keys.
+        """One housekeeping pass, for a timer in the server: stale intents, a resolver pass, expired keys.
+
+        Intents untouched for ``config.intent_lease`` are re-driven (:meth:`recover_stale`).
 
         Finished idempotency keys older than ``config.idempotency_retention`` are deleted (a running
         key never is). Safe to call from several processes at once: each resolver entry is closed
@@ -198,17 +228,18 @@ class Gateway(Settling, Reversing, Reading):
         Returns:
             How many resolver entries closed and how many keys were reaped.
         """
+        recovered = self.recover_stale()
         resolved = self.resolve_pending(max_attempts=max_attempts)
         cutoff = utcnow() - self.config.idempotency_retention
         with self.store.write() as conn:
             reaped = self.store.reap_keys(conn, cutoff)
         manual = len(self.resolver_queue("manual"))
-        if resolved or reaped:
-            _log.info("gateway.maintenance", resolved=resolved, reaped_keys=reaped)
+        if recovered or resolved or reaped:
+            _log.info("gateway.maintenance", recovered=recovered, resolved=resolved, reaped_keys=reaped)
         if manual:
             # Repeated every pass on purpose: these legs stay open at a payer until a person closes them.
             _log.warning("gateway.manual_queue", entries=manual)
-        return MaintenanceReport(resolved=resolved, reaped_keys=reaped, manual=manual)
+        return MaintenanceReport(resolved=resolved, reaped_keys=reaped, manual=manual, recovered=recovered)
 
     def resolver_queue(self, state: str | None = "manual") -> tuple[ResolverEntry, ...]:
         """The resolver's entries in ``state`` (``open``, ``done``, ``manual``; None for all), oldest first.

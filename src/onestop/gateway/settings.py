@@ -104,6 +104,9 @@ class ServeSettings(_Model):
     channels: dict[str, ChannelSpec] = Field(default_factory=dict)
     fund_routes: dict[str, str] = Field(default_factory=dict)
     """Fund leg kind (``basic``/``work_injury``/``maternity``) → a channel above; unrouted kinds use the local engine."""
+    recover_on_open: bool = True
+    """Finish interrupted settlements at start. Turn off when several instances share one database: then
+    housekeeping takes intents untouched for five minutes, claimed so that one instance drives each."""
     maintenance_interval_s: Annotated[int, Field(ge=0)] = 300
     """Seconds between housekeeping passes (resolver, expired idempotency keys) in worker 0; 0 turns them off."""
     log_level: str = "info"

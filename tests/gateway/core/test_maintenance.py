@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+import pytest
 from gateway.core.gwcore_helpers import HOSPITAL, bill_doc, fp, make_bill
 from sqlalchemy import update
 
@@ -122,3 +123,50 @@ def test_a_leg_past_the_attempt_budget_is_on_the_manual_queue_listed_and_reporte
     assert res.exit_code == 0, res.output
     rows = [json.loads(line) for line in res.output.splitlines() if line.startswith("{")]
     assert [r["reference"] for r in rows] == [entry.reference]
+
+
+def test_an_abandoned_intent_is_taken_by_maintenance_after_the_lease_and_by_one_gateway_only(
+    open_gateway: Open,
+) -> None:
+    """A process died inside the insurer call: a second gateway that did not recover on open leaves the young
+    intent alone (it could be live), takes it once it is older than the lease, claims it by compare-and-set
+    (a second claimer loses), and finishes it by query, never sending the settle again."""
+    from gateway.core.gwcore_helpers import Crash
+
+    from onestop.gateway import SettlementStatus
+
+    ins = FakeInsurer.variant(name="huiminbao")()
+    first = open_gateway(insurers={"huiminbao": ins}, recover_on_open=False)
+    ins.script("settle", FakeStep(after=True, raise_=Crash("in_adapter_call")))
+    bill = make_bill(bill_doc("inpatient_car_t_huiminbao.json"))
+    with pytest.raises(Crash):
+        first.settle(ME, "abandoned", bill, fp(bill))
+    with first.store.read() as conn:
+        (sid,) = first.store.pending_settlements(conn)
+
+    other = open_gateway(insurers={"huiminbao": ins}, recover_on_open=False, intent_lease=dt.timedelta(seconds=30))
+    assert other.maintenance().recovered == 0
+    assert other.get(ME, sid).status is SettlementStatus.PENDING
+
+    s = t.settlements.c
+    with other.store.write() as conn:
+        conn.execute(
+            update(t.settlements).where(s.settlement_id == sid).values(updated_at=utcnow() - dt.timedelta(minutes=1))
+        )
+    cutoff = utcnow() - dt.timedelta(seconds=30)
+    with other.store.write() as conn:
+        assert other.store.claim_intent(conn, sid, untouched_since=cutoff)
+    with other.store.write() as conn:
+        assert not other.store.claim_intent(conn, sid, untouched_since=cutoff)  # another gateway's claim loses
+    assert other.maintenance().recovered == 0  # claimed just now: not stale any more
+
+    with other.store.write() as conn:
+        conn.execute(
+            update(t.settlements).where(s.settlement_id == sid).values(updated_at=utcnow() - dt.timedelta(minutes=1))
+        )
+    assert other.maintenance().recovered == 1
+    rec = other.get(ME, sid)
+    assert rec.status is SettlementStatus.SETTLED
+    ref = rec.legs[-1].reference
+    assert [c for c in ins.calls if c[1] == ref] == [("settle", ref), ("query", ref)]
+    assert other.maintenance().recovered == 0

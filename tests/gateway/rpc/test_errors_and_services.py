@@ -153,8 +153,8 @@ def test_status_of_a_thousand_violations_fits_a_trailer_and_says_how_many_it_lef
     many = tuple(_fv(f"lines[{i}].quantity (feedetl_sn {i:06d})", "must be greater than 0") for i in range(1000))
     st = status_of(InvalidRequest("bill does not validate", violations=many))
     trailer = dict(st.trailing_metadata)["grpc-status-details-bin"]
-    # 16 KiB is grpc's default limit on the whole trailer; base64 makes the binary 4/3 larger.
-    assert len(trailer) * 4 / 3 + len(st.details) < 12 * 1024
+    # grpc may drop a call whose trailer exceeds its 8 KiB soft limit; base64 makes the binary 4/3 larger.
+    assert len(trailer) * 4 / 3 + len(st.details.encode()) < 6 * 1024
     proto = status_pb2.Status.FromString(trailer)
     req, info = error_details_pb2.BadRequest(), error_details_pb2.ErrorInfo()
     assert any(a.Unpack(req) for a in proto.details if a.Is(req.DESCRIPTOR))
@@ -164,7 +164,7 @@ def test_status_of_a_thousand_violations_fits_a_trailer_and_says_how_many_it_lef
     assert shown == [v.field for v in many[: len(shown)]]
     assert info.metadata["violations_total"] == "1000"
     assert info.metadata["violations_shown"] == str(len(shown))
-    assert len(st.details) <= 1024
+    assert len(st.details) <= 512
 
 
 def _fv(field: str, description: str) -> Any:

@@ -204,10 +204,25 @@ class Store:
         """One settlement row."""
         return conn.execute(_SEL_SETTLEMENT, {"b_sid": sid}).first()
 
-    def pending_settlements(self, conn: Connection) -> list[str]:
-        """Ids of intents without an outcome, oldest first."""
+    def pending_settlements(self, conn: Connection, *, untouched_since: dt.datetime | None = None) -> list[str]:
+        """Ids of intents without an outcome, oldest first (only those not touched since a time, if given)."""
         s = t.settlements.c
-        return list(conn.execute(select(s.settlement_id).where(s.status == "pending").order_by(s.created_at)).scalars())
+        q = select(s.settlement_id).where(s.status == "pending").order_by(s.created_at)
+        if untouched_since is not None:
+            q = q.where(s.updated_at < untouched_since)
+        return list(conn.execute(q).scalars())
+
+    def claim_intent(self, conn: Connection, sid: str, *, untouched_since: dt.datetime | None) -> bool:
+        """Take a pending intent for recovery: True when this caller's stamp won (compare-and-set on updated_at).
+
+        Another process claiming the same intent after this one finds it touched and gets False, so an
+        interrupted settlement is driven by one recoverer at a time.
+        """
+        s = t.settlements.c
+        q = update(t.settlements).where(s.settlement_id == sid, s.status == "pending")
+        if untouched_since is not None:
+            q = q.where(s.updated_at < untouched_since)
+        return bool(conn.execute(q.values(updated_at=utcnow())).rowcount == 1)
 
     def insert_legs(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Record the legs of an intent with their references, before anything is sent."""
