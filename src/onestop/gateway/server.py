@@ -141,8 +141,9 @@ def _read(path: Any) -> bytes:
 class Housekeeper:
     """Runs :meth:`Gateway.maintenance` every ``interval`` seconds on a daemon thread.
 
-    The resolver closes commercial legs left unknown at the cashier and expired idempotency keys
-    are reaped; a pass that fails is logged and the next one runs on time.
+    Each pass finishes intents a dead process left past the lease, lets the resolver close legs left
+    open at their payers, and reaps expired idempotency keys; a pass that fails is logged and the
+    next one runs on time.
 
     Args:
         gateway: The gateway to keep.
