@@ -39,7 +39,7 @@ from onestop.gateway.models import (
     LegOutcome,
     LegStatus,
 )
-from onestop.gateway.store import SqlStateStore, Store
+from onestop.gateway.store import KeyRow, SqlStateStore, Store
 from onestop.money import Fen
 from onestop.sdk import (
     CancelInput,
@@ -310,6 +310,12 @@ class GatewayBase:
         """The stored answer of a key (or None when the key vanished), after checking it is the same request."""
         with self.store.read() as conn:
             key = self.store.key(conn, hospital, request_id)
+        return self._answer_of(key, hospital, request_id, op, fingerprint, deadline)
+
+    def _answer_of(
+        self, key: KeyRow | None, hospital: str, request_id: str, op: str, fingerprint: bytes, deadline: float | None
+    ) -> Any:
+        """:meth:`_replay` on a key already read."""
         if key is None:
             return None
         if key.operation != op or key.fingerprint != fingerprint:

@@ -171,14 +171,21 @@ class Settling(GatewayBase):
         self._own(caller, bill)
         _check_request_id(request_id)
         hospital = caller.hospital_code
-        doc = self._replay(hospital, request_id, "settle", fingerprint, deadline)
-        if doc is not None:
-            return SettleOutcome.model_validate_json(json.dumps(doc["outcome"])).model_copy(update={"replayed": True})
+        person = self._person(bill)
+        # One read answers a repeated request, or gives a new one the accumulators it is first priced on.
+        with self.store.read() as conn:
+            key = self.store.key(conn, hospital, request_id)
+            seen = self.store.accumulators(conn, person) if key is None else None
+        if key is not None:
+            doc = self._answer_of(key, hospital, request_id, "settle", fingerprint, deadline)
+            if doc is not None:
+                return SettleOutcome.model_validate_json(json.dumps(doc["outcome"])).model_copy(
+                    update={"replayed": True}
+                )
         timeout_at = time.monotonic() + deadline if deadline is not None else None
         policy = self._policy(bill)
-        person = self._person(bill)
         with self._person_lock(person):
-            started = self._start(caller, request_id, bill, fingerprint, policy, person, timeout_at, deadline)
+            started = self._start(caller, request_id, bill, fingerprint, policy, person, timeout_at, deadline, seen)
             if isinstance(started, SettleOutcome):
                 return started
             try:
@@ -196,42 +203,63 @@ class Settling(GatewayBase):
         person: str,
         timeout_at: float | None,
         deadline: float | None,
+        seen: dict[str, int] | None = None,
     ) -> SettleOutcome | tuple[_Flow, FundsState]:
         """Price and record the intent under the person-year lock; the outcome too when no payer is called.
 
         The accumulators are read inside the write transaction that holds the person's year rows, and
         the intent is written only with a price computed on exactly those accumulators, so a settlement
         in another process is priced after this one's deltas (or waits while this one's intent is
-        pending). The price is usually computed before the transaction and only checked there. Returns
-        the outcome (local bill or replay), or the flow to drive.
+        pending). The price is usually computed before the transaction, on ``seen`` (the accumulators as
+        last committed), and only checked there. A bill that calls no payer is written once, already
+        settled: key answered, settlement SETTLED, lines and deltas, in the one transaction. Returns the
+        outcome (local bill or replay), or the flow to drive.
         """
         hospital = caller.hospital_code
         sid = uuid.uuid4().hex
         years = sorted({bill.visit.admission_date.year, bill.visit.discharge_date.year})
         wait_until = time.monotonic() + (min(deadline, 30.0) if deadline is not None else 30.0)
-        # Priced before the write transaction on the accumulators as last committed, so the engine and the
-        # serialisation do not hold the (SQLite: database-wide) write lock; checked again under the lock.
-        with self.store.read() as conn:
-            seen = self.store.accumulators(conn, person)
+        # Priced before the write transaction, so the engine and the serialisation do not hold the
+        # (SQLite: database-wide) write lock; checked again under the lock.
+        if seen is None:
+            with self.store.read() as conn:
+                seen = self.store.accumulators(conn, person)
         priced = self._price(sid, hospital, request_id, bill, policy, person, seen, timeout_at)
         while True:
             local: SettleOutcome | None = None
             try:
                 with self.store.write() as conn:
-                    busy = self.store.hold_person(conn, person, years, sid)
+                    claimed = priced[2] is None
+                    busy = self.store.hold_person(conn, person, years, sid, claim=claimed)
                     if busy is None:
                         acc = self.store.accumulators(conn, person)
                         if acc != priced[0].acc:
                             # Another settlement of this person committed since: price again, under the lock.
                             priced = self._price(sid, hospital, request_id, bill, policy, person, acc, timeout_at)
                         flow, intent, local, rows, state = priced
-                        self.store.insert_key(conn, hospital, request_id, "settle", fingerprint, sid)
-                        self.store.insert_settlement(conn, **intent)
+                        if local is None or rows is None:
+                            if not claimed:  # re-priced into a bill that calls a payer: it will be pending
+                                self.store.hold_person(conn, person, years, sid)
+                            self.store.insert_key(conn, hospital, request_id, "settle", fingerprint, sid)
+                            self.store.insert_settlement(conn, **intent)
+                        else:
+                            self.store.insert_key(
+                                conn, hospital, request_id, "settle", fingerprint, sid, response_json=rows.answer_json
+                            )
+                            self.store.insert_settlement(
+                                conn,
+                                **{
+                                    **intent,
+                                    "status": SettlementStatus.SETTLED.value,
+                                    "settlement_json": rows.settlement_json,
+                                    "fund_paid_fen": rows.fund_paid,
+                                },
+                            )
                         self.store.insert_legs(conn, [leg.row(sid) for leg in flow.legs])
                         for leg in flow.legs:
                             leg.dirty = False
                         if local is not None:
-                            self._write_outcome(conn, flow, local.settlement, local, rows)
+                            self._write_outcome(conn, flow, local.settlement, local, rows, fresh=True)
             except IntegrityError:
                 doc = self._replay(hospital, request_id, "settle", fingerprint, deadline)
                 if doc is None:
@@ -367,18 +395,26 @@ class Settling(GatewayBase):
         settlement: Settlement,
         outcome: SettleOutcome,
         rows: _OutcomeRows | None = None,
+        *,
+        fresh: bool = False,
     ) -> None:
+        """Write the outcome in ``conn``'s transaction.
+
+        ``fresh``: the settlement row and its key were inserted in this transaction already in their
+        final state (a bill that calls no payer), so only lines, deltas and queue entries remain.
+        """
         rows = rows or _OutcomeRows.of(flow.sid, settlement, outcome)
         self._flush_legs(conn, flow)
         self.store.insert_lines(conn, rows.lines)
-        self.store.apply_accumulators(conn, f"{flow.sid}:settle", flow.person, rows.deltas)
-        self.store.update_settlement(
-            conn,
-            flow.sid,
-            status=SettlementStatus.SETTLED.value,
-            settlement_json=rows.settlement_json,
-            fund_paid_fen=rows.fund_paid,
-        )
+        self.store.apply_accumulators(conn, f"{flow.sid}:settle", flow.person, rows.deltas, fresh=fresh)
+        if not fresh:
+            self.store.update_settlement(
+                conn,
+                flow.sid,
+                status=SettlementStatus.SETTLED.value,
+                settlement_json=rows.settlement_json,
+                fund_paid_fen=rows.fund_paid,
+            )
         for leg in flow.legs:
             if leg.kind == "commercial" and leg.status == LegStatus.UNKNOWN.value:
                 self.store.enqueue(
@@ -391,7 +427,8 @@ class Settling(GatewayBase):
                     offered_fen=leg.offered_fen,
                     reason=leg.reason or "OUTCOME_UNKNOWN",
                 )
-        self.store.complete_key(conn, flow.hospital, flow.request_id, rows.answer_json)
+        if not fresh:
+            self.store.complete_key(conn, flow.hospital, flow.request_id, rows.answer_json)
         crash_point("before_commit")
 
     # -- the driven flow (fresh and on recovery) --------------------------------------------------

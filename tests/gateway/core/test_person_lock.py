@@ -50,8 +50,8 @@ def test_a_second_process_waits_for_the_pending_settlement_of_the_same_person(op
     saw_busy = threading.Event()
     hold = gw_b.store.hold_person
 
-    def spy(*args: Any) -> str | None:
-        busy = hold(*args)
+    def spy(*args: Any, **kwargs: Any) -> str | None:
+        busy = hold(*args, **kwargs)
         if busy is not None:
             saw_busy.set()
         return busy

@@ -149,9 +149,22 @@ class Store:
         return KeyRow(row[0], bytes(row[1]), row[2], row[3], row[4], row[5])
 
     def insert_key(
-        self, conn: Connection, hospital: str, request_id: str, operation: str, fingerprint: bytes, sid: str
+        self,
+        conn: Connection,
+        hospital: str,
+        request_id: str,
+        operation: str,
+        fingerprint: bytes,
+        sid: str,
+        *,
+        response_json: str | None = None,
     ) -> None:
-        """Claim a key (raises IntegrityError when it exists: the primary key is the lock)."""
+        """Claim a key (raises IntegrityError when it exists: the primary key is the lock).
+
+        With ``response_json`` the key is stored already answered, for a request whose outcome commits
+        in the same transaction as its claim.
+        """
+        now = utcnow()
         conn.execute(
             _INS_KEY,
             {
@@ -160,8 +173,10 @@ class Store:
                 "operation": operation,
                 "fingerprint": fingerprint,
                 "settlement_id": sid,
-                "state": "running",
-                "created_at": utcnow(),
+                "state": "running" if response_json is None else "done",
+                "response_json": response_json,
+                "created_at": now,
+                "completed_at": None if response_json is None else now,
             },
         )
 
@@ -192,7 +207,7 @@ class Store:
     # -- settlements, legs, lines -----------------------------------------------------------------
 
     def insert_settlement(self, conn: Connection, **values: Any) -> None:
-        """Record an intent (status PENDING)."""
+        """Record a settlement: an intent (status PENDING), or one whose outcome is known already."""
         now = utcnow()
         conn.execute(_INS_SETTLEMENT, {"created_at": now, "updated_at": now, **values})
 
@@ -276,10 +291,15 @@ class Store:
         """A person's fund accumulators (flat ``insutype:year:field`` keys)."""
         return {k: int(v) for k, v in conn.execute(_SEL_ACC, {"b_person": person_ref})}
 
-    def apply_accumulators(self, conn: Connection, operation: str, person_ref: str, deltas: Mapping[str, int]) -> bool:
-        """Add ``deltas`` under ``operation`` once: False (nothing changed) when it was already applied."""
-        seen = conn.execute(_SEL_JOURNAL, {"b_operation": operation}).first()
-        if seen is not None:
+    def apply_accumulators(
+        self, conn: Connection, operation: str, person_ref: str, deltas: Mapping[str, int], *, fresh: bool = False
+    ) -> bool:
+        """Add ``deltas`` under ``operation`` once: False (nothing changed) when it was already applied.
+
+        ``fresh`` skips looking for an earlier application: the operation belongs to a settlement first
+        written in this transaction, so none can exist (and the journal's primary key would refuse one).
+        """
+        if not fresh and conn.execute(_SEL_JOURNAL, {"b_operation": operation}).first() is not None:
             return False
         now = utcnow()
         moved = [(key, delta) for key, delta in sorted(deltas.items()) if delta]
@@ -295,7 +315,9 @@ class Store:
             conn.execute(self._add_acc, [{"person_ref": person_ref, "acc_key": k, "value_fen": d} for k, d in moved])
         return True
 
-    def hold_person(self, conn: Connection, person_ref: str, years: Sequence[int], sid: str) -> str | None:
+    def hold_person(
+        self, conn: Connection, person_ref: str, years: Sequence[int], sid: str, *, claim: bool = True
+    ) -> str | None:
         """Lock a person's year rows for this transaction and claim them for settlement ``sid``.
 
         The rows are inserted when missing and locked ``FOR UPDATE`` in year order (SQLite: the
@@ -303,21 +325,28 @@ class Store:
         and price inside the same transaction. A year held by another settlement that is still
         PENDING (its deltas not yet applied) is not claimed.
 
+        ``claim=False`` is for a settlement whose outcome commits in this same transaction: it is never
+        seen pending, so it only needs the lock and the check. On SQLite the write lock is the lock, so
+        nothing is written at all.
+
         Returns:
-            None when claimed; else the id of the pending settlement that holds the person.
+            None when claimed (or free); else the id of the pending settlement that holds the person.
         """
         ordered = sorted(set(years))
         now = utcnow()
-        conn.execute(
-            self._ins_person, [{"person_ref": person_ref, "year": y, "holder": "", "updated_at": now} for y in ordered]
-        )
+        if claim or self.dialect != "sqlite":
+            conn.execute(
+                self._ins_person,
+                [{"person_ref": person_ref, "year": y, "holder": "", "updated_at": now} for y in ordered],
+            )
         held = conn.execute(_SEL_HOLDERS, {"b_person": person_ref, "b_years": ordered}).scalars()
         others = {h for h in held if h and h != sid}
         if others:
             busy = conn.execute(_SEL_PENDING_OF, {"b_sids": sorted(others)}).scalar()
             if busy is not None:
                 return str(busy)
-        conn.execute(_CLAIM_PERSON, {"b_person": person_ref, "b_years": ordered, "holder": sid, "updated_at": now})
+        if claim:
+            conn.execute(_CLAIM_PERSON, {"b_person": person_ref, "b_years": ordered, "holder": sid, "updated_at": now})
         return None
 
     # -- adapter state (StateStore) ---------------------------------------------------------------
