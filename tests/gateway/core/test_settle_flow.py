@@ -47,6 +47,33 @@ def test_local_settle_is_one_transaction_and_replays_identically(open_gateway: O
     assert _count(gw, t.settlements) == 1
 
 
+def test_a_bill_that_calls_no_payer_is_stored_once_in_its_final_state(open_gateway: Open) -> None:
+    """Without a payer call the key is stored answered and the settlement settled in the one transaction,
+    the accumulators move once, and the person is not left claimed by it."""
+    gw = open_gateway()
+    bill = make_bill(bill_doc())
+    out = gw.settle(ME, "r-final", bill, fp(bill))
+    with gw.store.read() as conn:
+        key = gw.store.key(conn, HOSPITAL, "r-final")
+        row = gw.store.settlement(conn, out.settlement_id)
+        journal = conn.execute(
+            select(func.count()).select_from(t.accumulator_journal).where(
+                t.accumulator_journal.c.operation == f"{out.settlement_id}:settle"
+            )
+        ).scalar_one()
+        holders = set(conn.execute(select(t.person_locks.c.holder)).scalars())
+    assert key is not None
+    assert key.state == "done"
+    assert key.response_json
+    assert row is not None
+    assert row._mapping["status"] == SettlementStatus.SETTLED.value
+    assert row._mapping["settlement_json"] == out.settlement.model_dump_json()
+    assert out.settlement.basic is not None
+    assert row._mapping["fund_paid_fen"] == out.settlement.basic.fund_pay_sumamt
+    assert journal == len({d.key for d in out.settlement.basic.accumulator_deltas if d.delta_fen}) > 0
+    assert out.settlement_id not in holders
+
+
 def test_same_request_id_other_body_is_refused_and_changes_nothing(open_gateway: Open) -> None:
     """A reused request id with another body raises IDEMPOTENCY_KEY_REUSED and executes nothing."""
     gw = open_gateway()
