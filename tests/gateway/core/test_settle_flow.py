@@ -57,9 +57,9 @@ def test_a_bill_that_calls_no_payer_is_stored_once_in_its_final_state(open_gatew
         key = gw.store.key(conn, HOSPITAL, "r-final")
         row = gw.store.settlement(conn, out.settlement_id)
         journal = conn.execute(
-            select(func.count()).select_from(t.accumulator_journal).where(
-                t.accumulator_journal.c.operation == f"{out.settlement_id}:settle"
-            )
+            select(func.count())
+            .select_from(t.accumulator_journal)
+            .where(t.accumulator_journal.c.operation == f"{out.settlement_id}:settle")
         ).scalar_one()
         holders = set(conn.execute(select(t.person_locks.c.holder)).scalars())
     assert key is not None
