@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from engine.fakes import FakeCatalog, bill, cidl, entry, line, restriction, standard
+from pydantic import ValidationError
 
 from onestop.catalog.resolution import RestrictionKind
 from onestop.domain import AnswerStatus, Category, CommercialAnswer, LinePayment
@@ -243,6 +244,54 @@ def test_account_pays_after_commercial_by_default():
     s = finalize(apply_commercial(state, ans, offer=offer))
     assert alloc(s, "1") == {PayerKey.commercial("p"): 6_000, PayerKey.ACCOUNT: 3_000, PayerKey.PATIENT: 1_000}
     assert s.basic.balc == 0
+
+
+def test_account_first_order_pays_the_account_before_commercial_payers():
+    """Order funds → account → commercial → cash: the offer names what the account paid (ACCOUNT_PAID, not
+    offerable), its total leaves it out, and a payer claiming it is refused."""
+    from onestop.policy._types import AccountOrder
+
+    first = TB.model_copy(update={"account_order": AccountOrder.FUNDS_ACCOUNT_COMMERCIAL_CASH})
+    b = bill(
+        [line("1", "X", "100.00")],
+        patient={"use_account": True, "account_balance_fen": 3_000},
+        coverages=[{"payer": "p", "product": "x", "policy_no": "1"}],
+    )
+    state = settle_funds(b, CAT, first)
+    offer = state.offer_for(0)
+    assert offer.totals.get(Category.ACCOUNT_PAID) == 3_000
+    assert offer.total == 7_000
+    with pytest.raises(ValidationError, match="ACCOUNT_PAID"):
+        CommercialAnswer(
+            reference=offer.reference,
+            payer="p",
+            status=AnswerStatus.APPROVED,
+            totals={Category.ACCOUNT_PAID: Fen(3_000)},
+        )
+    greedy = CommercialAnswer(
+        reference=offer.reference, payer="p", status=AnswerStatus.APPROVED, totals={Category.FULAMT_OWNPAY: Fen(7_001)}
+    )
+    with pytest.raises(IntegrityViolation):
+        apply_commercial(state, greedy, offer=offer)
+    ans = CommercialAnswer(
+        reference=offer.reference, payer="p", status=AnswerStatus.APPROVED, totals={Category.FULAMT_OWNPAY: Fen(6_000)}
+    )
+    s = finalize(apply_commercial(state, ans, offer=offer))
+    check_settlement(s)
+    assert alloc(s, "1") == {PayerKey.ACCOUNT: 3_000, PayerKey.commercial("p"): 6_000, PayerKey.PATIENT: 1_000}
+
+
+def test_a_residents_bill_pays_nothing_from_a_personal_account():
+    """Residents' insurance (390) has no personal account: a bill asking for one is paid as if it had not,
+    and the settlement warns ACCOUNT_NOT_APPLICABLE."""
+    b = bill(
+        [line("1", "X", "100.00")],
+        patient={"insutype": "390", "psn_type": "21", "use_account": True, "account_balance_fen": 50_000},
+    )
+    s = settle(b, CAT, TB)
+    assert PayerKey.ACCOUNT not in alloc(s, "1")
+    assert s.totals.account_fen == 0
+    assert any(w.startswith("ACCOUNT_NOT_APPLICABLE") for w in s.warnings)
 
 
 def test_unknown_tier_names_the_field():

@@ -228,9 +228,13 @@ def _with_drg(state: FundsState) -> FundsState:
 
 
 def _pay_account(state: FundsState) -> FundsState:
-    """The personal account pays the patient's remaining liability (never CIDL), up to the balance."""
+    """The personal account pays the patient's remaining liability (never CIDL), up to the balance.
+
+    Only employees' insurance has personal accounts: a resident's bill asking for one pays nothing
+    from it (and the settlement warns ``ACCOUNT_NOT_APPLICABLE``).
+    """
     p = state.bill.patient
-    if not p.use_account or p.account_balance_fen <= 0:
+    if not p.use_account or p.account_balance_fen <= 0 or p.insutype is Insutype.RESIDENT:
         return state
     works = [w.copy() for w in state.works]
     weights = [sum(v for c, v in w.remaining.items() if c in ACCOUNT_FILL_ORDER) for w in works]

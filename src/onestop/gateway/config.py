@@ -3,8 +3,9 @@
 Fund legs go to the local engine unless ``fund_routes`` names a channel for the leg kind, e.g.
 ``{"basic": "nhsa-platform", "work_injury": "work-injury"}``; the channel instance is then taken
 from ``channels``, or built at open by ``channel_factories[name](state_store)`` for channels that
-keep a journal in the gateway's database (``nhsa-platform``). Commercial legs go to ``insurers`` by the coverage's payer name; a coverage whose
-payer is not configured is declined with ``PAYER_NOT_CONFIGURED`` (the patient pays that part).
+keep a journal in the gateway's database (``nhsa-platform``). Commercial legs go to ``insurers`` by
+the coverage's payer name; a coverage whose payer is not configured is declined with
+``PAYER_NOT_CONFIGURED`` (the patient pays that part).
 """
 
 from __future__ import annotations

@@ -4,10 +4,9 @@ Every ``onestop.errors`` class carries its gRPC code, ErrorInfo reason and Chine
 :func:`status_of` turns one into a ``grpc.Status`` with ``google.rpc.ErrorInfo``, ``BadRequest``
 (one field violation per offending field, naming the line) and ``LocalizedMessage`` (zh-CN).
 Status travels in HTTP/2 trailers, which clients cap (grpc: a soft limit of 8 KiB above which it may
-drop the call, 16 KiB hard), so a refusal of a
-bill with hundreds of bad lines carries the first violations up to a byte budget and says in
-``ErrorInfo.metadata`` how many there were (``violations_total``) and how many it names
-(``violations_shown``).
+drop the call, 16 KiB hard), so a refusal of a bill with hundreds of bad lines carries the first
+violations up to a byte budget and says in ``ErrorInfo.metadata`` how many there were
+(``violations_total``) and how many it names (``violations_shown``).
 Any other exception is INTERNAL with no detail: its type goes to the log, its text nowhere (it
 could hold personal data).
 

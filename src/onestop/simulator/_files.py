@@ -24,20 +24,11 @@ _RESIDUAL_SN = "~rest"
 _MAX_VIOLATIONS = 20
 
 
-_CELL_COLS = [
-    "_row",
-    "claim_id",
-    "line_sn",
-    "name",
-    "national_code",
-    "cidl_no",
-    "charge_category",
-    "chrgitm_lv",
-    "in_catalog",
-    "category",
-    "amount_fen",
-    "detail",
-]
+# What describes a fee line; a cell's line columns add where it stands, and a cell its category,
+# amount and whether it is line detail.
+_LINE_FIELDS = ["name", "national_code", "cidl_no", "charge_category", "chrgitm_lv", "in_catalog"]
+_LINE_COLS = ["_row", "claim_id", "line_sn", *_LINE_FIELDS]
+_CELL_COLS = [*_LINE_COLS, "category", "amount_fen", "detail"]
 
 
 def _no_line(row: int, line_sn: str) -> list[pl.Expr]:
@@ -277,17 +268,7 @@ def _cells(
         with_lines = lines.get_column("claim_id").unique()
         if per_line:
             long = lines.drop("amount_fen", "fund_fen").unpivot(
-                index=[
-                    "_row",
-                    "claim_id",
-                    "line_sn",
-                    "name",
-                    "national_code",
-                    "cidl_no",
-                    "charge_category",
-                    "chrgitm_lv",
-                    "in_catalog",
-                ],
+                index=_LINE_COLS,
                 on=_CATS,
                 variable_name="category",
                 value_name="amount_fen",
@@ -299,19 +280,7 @@ def _cells(
                 .with_columns(
                     pl.lit("cidl").alias("category"), (pl.col("amount_fen") - pl.col("fund_fen")).alias("amount_fen")
                 )
-                .select(
-                    "_row",
-                    "claim_id",
-                    "line_sn",
-                    "name",
-                    "national_code",
-                    "cidl_no",
-                    "charge_category",
-                    "chrgitm_lv",
-                    "in_catalog",
-                    "category",
-                    "amount_fen",
-                )
+                .select(_CELL_COLS[:-1])
             )
         long = long.filter(pl.col("amount_fen") > 0)
         sums = long.group_by("claim_id", "category").agg(pl.col("amount_fen").sum().alias("_lines"))
@@ -408,17 +377,7 @@ def write_population(
         d.with_columns(pl.col("cell").min().over("claim_id", "line_sn").alias("_first"))
         .pivot(
             on="category",
-            index=[
-                "claim_id",
-                "line_sn",
-                "_first",
-                "name",
-                "national_code",
-                "cidl_no",
-                "charge_category",
-                "chrgitm_lv",
-                "in_catalog",
-            ],
+            index=["claim_id", "line_sn", "_first", *_LINE_FIELDS],
             values="amount_fen",
         )
         .sort("claim_id", "_first")
@@ -429,12 +388,7 @@ def write_population(
     lines = lines.select(
         "claim_id",
         pl.col("line_sn").alias("feedetl_sn"),
-        "name",
-        "national_code",
-        "cidl_no",
-        "charge_category",
-        "chrgitm_lv",
-        "in_catalog",
+        *_LINE_FIELDS,
         sum((pl.col(c).fill_null(0) for c in _CATS), pl.lit(0, dtype=pl.Int64)).alias("amount_fen"),
         *(pl.col(c).fill_null(0).alias(r) for c, r in zip(_CATS, _REM, strict=True)),
     )
