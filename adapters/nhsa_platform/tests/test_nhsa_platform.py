@@ -111,7 +111,7 @@ def test_slow_2207_landing_after_its_reversal_is_refused() -> None:
         assert centre.standing() == []
         assert centre.accumulators(bill.patient.psn_no) == {}
 
-    run(bill, body)
+    run(bill, body, timeout_s=0.5)
 
 
 @pytest.mark.parametrize("after", [False, True])

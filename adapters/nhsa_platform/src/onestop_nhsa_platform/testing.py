@@ -39,7 +39,11 @@ def stop_shared_centre() -> None:
 
 
 def config_for(centre: FakeNhsaCentre, **over: Any) -> NhsaPlatformConfig:
-    """A channel config pointing at ``centre`` (read timeout 0.5 s: slow answers are provoked on purpose)."""
+    """A channel config pointing at ``centre``.
+
+    The read timeout (5 s) is far above what a loaded machine takes to answer; a test that provokes a
+    slow answer passes a shorter ``timeout_s`` with a delay above it.
+    """
     values: dict[str, Any] = {
         "base_url": centre.url,
         "paas_id": centre.paas_id,
@@ -47,7 +51,7 @@ def config_for(centre: FakeNhsaCentre, **over: Any) -> NhsaPlatformConfig:
         "fixmedins_code": "H22010100001",
         "fixmedins_name": "fixture hospital",
         "mdtrtarea_admvs": "220100",
-        "timeout_s": 0.5,
+        "timeout_s": 5.0,
     }
     return NhsaPlatformConfig(**(values | over))
 
