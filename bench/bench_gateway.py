@@ -77,8 +77,14 @@ def _bills() -> dict[str, dict[str, Any]]:
     return {"settle10": out, "settle500": inp}
 
 
-def _client(kind: str, bill_doc: dict[str, Any] | None, target: str, stop_at: float, rate: float, q: Any) -> None:
-    """One load process: closed loop (rate 0) or paced open loop at ``rate`` calls per second."""
+def _client(
+    kind: str, bill_doc: dict[str, Any] | None, target: str, start_at: float, stop_at: float, rate: float, q: Any
+) -> None:
+    """One load process: closed loop (rate 0) or paced open loop at ``rate`` calls per second.
+
+    It connects and warms its channel with one Ping, then waits for ``start_at`` so that every process
+    sends in the same window; calls are sent until ``stop_at``.
+    """
     import grpc
     from google.protobuf import json_format
 
@@ -92,14 +98,18 @@ def _client(kind: str, bill_doc: dict[str, Any] | None, target: str, stop_at: fl
     lat: list[float] = []
     errors = 0
     n = 0
+    stub.Ping(pb.PingRequest(), metadata=MD, timeout=30)
+    time.sleep(max(0.0, start_at - time.perf_counter()))
     next_at = time.perf_counter() + random.random() / rate if rate else 0.0
     while True:
-        if rate:
-            now = time.perf_counter()
-            if next_at > now:
-                time.sleep(next_at - now)
-            next_at += 1 / rate
         t0 = time.perf_counter()
+        if rate:
+            if next_at > t0:
+                time.sleep(next_at - t0)
+            # Latency counts from when the call was due, so a call held up behind a slow one is charged
+            # the wait (an open loop that timed from the actual send would hide queueing).
+            t0 = next_at
+            next_at += 1 / rate
         if t0 >= stop_at:
             break
         try:
@@ -122,9 +132,12 @@ def _load(
 ) -> dict[str, Any]:
     ctx = multiprocessing.get_context("spawn")
     q = ctx.Queue()
-    start_at = time.perf_counter() + 1.5  # let every process import and connect first
+    start_at = time.perf_counter() + 3.0  # let every process start, import and connect first
     per = rate / procs if rate else 0.0
-    ps = [ctx.Process(target=_client, args=(kind, bill, target, start_at + seconds, per, q)) for _ in range(procs)]
+    ps = [
+        ctx.Process(target=_client, args=(kind, bill, target, start_at, start_at + seconds, per, q))
+        for _ in range(procs)
+    ]
     for p in ps:
         p.start()
     results = [q.get(timeout=seconds + 120) for _ in ps]
@@ -132,7 +145,7 @@ def _load(
         p.join(30)
     lat = sorted(x for r in results for x in r[2])
     count = sum(r[0] for r in results)
-    # The clients start within the warm-up window; count only what fits the measured window.
+    # Every client sends only inside [start_at, start_at + seconds): the count is of that window.
     return {
         "rps": count / seconds,
         "errors": sum(r[1] for r in results),

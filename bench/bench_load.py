@@ -229,7 +229,10 @@ def _one_backend(name: str, url: str, profile: str, tmp: Path, h2load: str | Non
     try:
         tree = ServerTree(s.proc.pid)
         ping = _phase(_load, "ping", None, s.target, tree, seconds)
+        ping_half = _phase(_load, "ping", None, s.target, tree, seconds, rate=max(ping["rps"] * 0.5, 1.0))
         out[f"{name}_ping_rps"] = round(ping["rps"])
+        out[f"{name}_ping_p50_ms_at_50pct"] = round(ping_half["p50_ms"], 2)
+        out[f"{name}_ping_p99_ms_at_50pct"] = round(ping_half["p99_ms"], 2)
         out[f"{name}_ping_cpu_ms_per_request"] = round(ping["cpu_ms_per_request"], 3)
         for kind, label in (("settle10", "settle10"), ("settle500", "settle500")):
             sat = _phase(_load, kind, bills[kind], s.target, tree, seconds)
