@@ -17,7 +17,7 @@ from onestop.domain.codes import ChargeCategory, ChrgitmLv
 from onestop.domain.offer import Category
 from onestop.gateway.store import SqlStateStore, Store, connect, migrate
 from onestop.products import load_design
-from onestop.sdk import CancelInput, SettleInput, StateKey
+from onestop.sdk import CancelInput, CancelOutcome, QueryInput, ReconcileInput, SettleInput, StateKey
 from onestop.sdk.testing import sample_offer
 
 PG_ADMIN_URL = os.environ.get("ONESTOP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -51,9 +51,10 @@ def state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStateSt
     engine.dispose()
 
 
-def test_accumulators_and_register_live_in_the_gateway_database(state: SqlStateStore) -> None:
+def test_accumulators_register_and_claim_book_live_in_the_gateway_database(state: SqlStateStore) -> None:
     """Register, settle, replay and cancel through the database store: one deductible, undone by negative deltas,
-    and a fresh adapter on the same database sees the register and the accumulators."""
+    and a fresh adapter on the same database (a restart, another worker) sees the register, the accumulators
+    and the claim book — it finds, cancels and reconciles a leg the first one booked."""
     design = load_design(PRODUCT)
     member = f"m-{uuid.uuid4().hex[:8]}"
     car_t = (("L1", "fixture: CAR-T", ChargeCategory.WESTERN_DRUG, ChrgitmLv.C, False, 10, {Category.CIDL: 5_000_000}),)
@@ -73,8 +74,23 @@ def test_accumulators_and_register_live_in_the_gateway_database(state: SqlStateS
         assert await restarted.register.facts(design, member) is not None
         other = offer.model_copy(update={"reference": f"r2-{member}"})
         assert (await restarted.settle(SettleInput(offer=other))).paid_fen == 5_000_000  # deductible already borne
-        await a.cancel(CancelInput(reference=offer.reference, payer="huiminbao"))
+        # The claim book is in the database too: the restarted adapter answers for the first leg and
+        # cancels it (refunding its deltas), where an in-memory book would answer "nothing to cancel".
+        found = await restarted.query(QueryInput(reference=offer.reference, payer="huiminbao"))
+        assert found.found
+        assert found.paid_fen == 3_800_000
+        undone = await restarted.cancel(CancelInput(reference=offer.reference, payer="huiminbao"))
+        assert undone.outcome is CancelOutcome.REFUNDED
+        assert undone.refunded_fen == 3_800_000
+        assert (await a.cancel(CancelInput(reference=offer.reference, payer="huiminbao"))).outcome is (
+            CancelOutcome.NOTHING_TO_CANCEL
+        )
         assert await state.get(paid_key) == 5_000_000
         assert await state.get(StateKey("huiminbao", PRODUCT, member, 2026, "deductible:car_t")) == 0
+        booked = await restarted.claims.get(other.reference)
+        assert booked is not None
+        day = await restarted.reconcile(ReconcileInput(payer="huiminbao", day=booked.day))
+        assert other.reference in day.references
+        assert offer.reference not in day.references
 
     asyncio.run(body())

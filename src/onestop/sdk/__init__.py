@@ -75,7 +75,7 @@ from onestop.sdk._registry import (
     validate_channel,
 )
 from onestop.sdk._resolver import Resolver, ResolverOutcome, UnresolvedLeg
-from onestop.sdk._state import StateDelta, StateKey, StateStore, negate
+from onestop.sdk._state import StateDelta, StateKey, StateRecord, StateStore, negate
 from onestop.sdk._wire import amount_from_wire, amount_to_wire
 
 __all__ = [
@@ -139,6 +139,7 @@ __all__ = [
     "SettleResult",
     "StateDelta",
     "StateKey",
+    "StateRecord",
     "StateStore",
     "StatusMapping",
     "SystemClock",

@@ -2,7 +2,8 @@
 
 The insurer's rules run inside the gateway (the "商保规则请进来" mode): the adapter computes the
 claim with :func:`onestop.products.adjudicate`, keeps member-year accumulators and the member
-register in the host's :class:`~onestop.sdk.StateStore`, and books each leg in its claim book.
+register in the host's :class:`~onestop.sdk.StateStore`, and books each leg in its claim book —
+records in the same store, written with the leg's deltas, so the book survives a restart.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from onestop.sdk import (
     StateStore,
     negate,
 )
-from onestop_huiminbao._claims import ClaimBook, ClaimRecord, InMemoryClaimBook
+from onestop_huiminbao._claims import ClaimBook, ClaimRecord
 from onestop_huiminbao._register import MemberRegister
 
 __all__ = ["HuiminbaoAdapter", "HuiminbaoConfig"]
@@ -87,8 +88,8 @@ class HuiminbaoAdapter(InsurerAdapter):
     else with category totals.
 
     A query answers a booked leg as it was answered; a reference the claim book does not hold is
-    definitively not found (the book is in memory by default: a host that restarts adapters
-    passes a durable :class:`~onestop_huiminbao.ClaimBook` as ``claims``).
+    definitively not found: the book is kept in the host's state store with the deltas, so it is
+    the same after a restart and in every worker.
     """
 
     name: ClassVar[str] = "huiminbao"
@@ -106,7 +107,6 @@ class HuiminbaoAdapter(InsurerAdapter):
         *,
         state: StateStore | None = None,
         clock: Clock | None = None,
-        claims: ClaimBook | None = None,
     ) -> None:
         """Build the adapter and load its designs.
 
@@ -133,7 +133,7 @@ class HuiminbaoAdapter(InsurerAdapter):
         for d in designs:
             self.designs[d.code] = d
         self.register = MemberRegister(self.name, state)
-        self.claims: ClaimBook = claims if claims is not None else InMemoryClaimBook()
+        self.claims = ClaimBook(self.name, state)
         self._lock = asyncio.Lock()
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -188,7 +188,7 @@ class HuiminbaoAdapter(InsurerAdapter):
 
     async def pre_settle(self, inp: PreSettleInput) -> PreSettleResult:
         """What settle would pay now for the offer; nothing is written."""
-        booked = self.claims.get(inp.offer.reference)
+        booked = await self.claims.get(inp.offer.reference)
         if booked is not None:
             return PreSettleResult(**booked.result.model_dump(round_trip=True))
         adj, _design = await self._adjudicate(inp.offer)
@@ -198,7 +198,7 @@ class HuiminbaoAdapter(InsurerAdapter):
         """Adjudicate, apply the deltas under the offer's reference and book the leg; a replay answers the first."""
         offer = inp.offer
         async with self._lock:
-            booked = self.claims.get(offer.reference)
+            booked = await self.claims.get(offer.reference)
             if booked is not None:
                 return booked.result
             adj, design = await self._adjudicate(offer)
@@ -206,8 +206,12 @@ class HuiminbaoAdapter(InsurerAdapter):
             deltas: tuple[StateDelta, ...] = ()
             if adj is not None and design is not None:
                 deltas = tuple(StateDelta(self._key(design, offer.member_ref, k), v) for k, v in adj.deltas.items())
-            if not await self.store.apply(offer.reference, deltas):
-                # The store already holds this reference but the book does not: another process booked it.
+            claim = ClaimRecord(result, deltas, self._today())
+            if not await self.store.apply(offer.reference, deltas, [self.claims.record(offer.reference, claim)]):
+                # Another process applied this reference between our read and our apply: its booking stands.
+                again = await self.claims.get(offer.reference)
+                if again is not None:
+                    return again.result
                 return SettleResult(
                     reference=offer.reference,
                     payer=offer.payer,
@@ -216,12 +220,11 @@ class HuiminbaoAdapter(InsurerAdapter):
                     raw_code="BOOKED_ELSEWHERE",
                     raw_message="the reference was applied to the accumulators outside this claim book",
                 )
-            self.claims.put(offer.reference, ClaimRecord(result, deltas, self._today()))
             return result
 
     async def query(self, inp: QueryInput) -> QueryResult:
         """The booked leg, or a definitive not-found."""
-        booked = self.claims.get(inp.reference)
+        booked = await self.claims.get(inp.reference)
         if booked is None:
             return QueryResult(reference=inp.reference, payer=inp.payer, status=AnswerStatus.DECLINED, found=False)
         return QueryResult(**booked.result.model_dump(round_trip=True), found=True, cancelled=booked.cancelled)
@@ -229,11 +232,15 @@ class HuiminbaoAdapter(InsurerAdapter):
     async def cancel(self, inp: CancelInput) -> CancelResult:
         """Undo the leg: apply its negated deltas under ``<reference>:cancel``; idempotent."""
         async with self._lock:
-            booked = self.claims.get(inp.reference)
+            booked = await self.claims.get(inp.reference)
             if booked is None or booked.cancelled:
                 return CancelResult(reference=inp.reference, outcome=CancelOutcome.NOTHING_TO_CANCEL)
-            await self.store.apply(f"{inp.reference}:cancel", negate(booked.deltas))
-            self.claims.put(inp.reference, ClaimRecord(booked.result, booked.deltas, booked.day, cancelled=True))
+            undone = ClaimRecord(booked.result, booked.deltas, booked.day, cancelled=True)
+            if not await self.store.apply(
+                f"{inp.reference}:cancel", negate(booked.deltas), [self.claims.record(inp.reference, undone)]
+            ):
+                # Another process cancelled it between our read and our apply.
+                return CancelResult(reference=inp.reference, outcome=CancelOutcome.NOTHING_TO_CANCEL)
             paid = booked.result.paid_fen
             if booked.result.status in _PAYING and paid:
                 return CancelResult(reference=inp.reference, outcome=CancelOutcome.REFUNDED, refunded_fen=Fen(paid))
@@ -259,7 +266,7 @@ class HuiminbaoAdapter(InsurerAdapter):
         """Legs booked on the day that paid something and stand (not cancelled)."""
         standing = [
             (ref, rec)
-            for ref, rec in self.claims.on_day(inp.day)
+            for ref, rec in await self.claims.on_day(inp.day)
             if not rec.cancelled and rec.result.status in _PAYING and rec.result.paid_fen
         ]
         return ReconcileResult(

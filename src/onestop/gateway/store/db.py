@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 __all__ = ["HEAD", "connect", "migrate", "sqlite_pragmas"]
 
 #: The newest migration revision this code expects.
-HEAD = "0002"
+HEAD = "0003"
 #: Milliseconds a SQLite writer waits for the lock before giving up.
 BUSY_TIMEOUT_MS = 30_000
 #: Advisory-lock id that serialises concurrent migrations on PostgreSQL.

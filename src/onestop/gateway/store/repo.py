@@ -362,15 +362,35 @@ class Store:
         return int(v or 0)
 
     def apply_state(
-        self, conn: Connection, reference: str, deltas: Sequence[tuple[tuple[str, str, str, int, str], int]]
+        self,
+        conn: Connection,
+        reference: str,
+        deltas: Sequence[tuple[tuple[str, str, str, int, str], int]],
+        records: Sequence[tuple[str, str, dt.date, str]] = (),
     ) -> bool:
-        """Apply adapter deltas once under ``reference`` (False when already applied)."""
-        ins_op = self._insert(t.adapter_state_ops).values(reference=reference, created_at=utcnow())
+        """Apply adapter deltas and write its records ``(adapter, key, day, body)`` once under ``reference``.
+
+        Returns:
+            False (nothing written) when ``reference`` was already applied.
+        """
+        now = utcnow()
+        ins_op = self._insert(t.adapter_state_ops).values(reference=reference, created_at=now)
         claimed = conn.execute(
             ins_op.on_conflict_do_nothing(index_elements=["reference"]).returning(t.adapter_state_ops.c.reference)
         ).first()
         if claimed is None:
             return False
+        for adapter, key, day, body in records:
+            ins_rec = self._insert(t.adapter_records).values(
+                adapter=adapter, record_key=key, day=day, body=body, created_at=now, updated_at=now
+            )
+            # A replaced record keeps its creation time: records_on answers in first-written order.
+            conn.execute(
+                ins_rec.on_conflict_do_update(
+                    index_elements=["adapter", "record_key"],
+                    set_={"day": ins_rec.excluded.day, "body": ins_rec.excluded.body, "updated_at": now},
+                )
+            )
         for (adapter, product, member, year, key), delta in deltas:
             ins = self._insert(t.adapter_state).values(
                 adapter=adapter, product=product, member=member, year=year, state_key=key, value=delta
@@ -382,6 +402,18 @@ class Store:
                 )
             )
         return True
+
+    def state_record(self, conn: Connection, adapter: str, key: str) -> tuple[dt.date, str] | None:
+        """An adapter record's ``(day, body)``, or None."""
+        r = t.adapter_records.c
+        row = conn.execute(select(r.day, r.body).where(r.adapter == adapter, r.record_key == key)).first()
+        return None if row is None else (row[0], row[1])
+
+    def state_records_on(self, conn: Connection, adapter: str, day: dt.date) -> list[tuple[str, str]]:
+        """An adapter's records of ``day`` as ``(key, body)``, first written first."""
+        r = t.adapter_records.c
+        q = select(r.record_key, r.body).where(r.adapter == adapter, r.day == day).order_by(r.created_at, r.record_key)
+        return [(row[0], row[1]) for row in conn.execute(q)]
 
     # -- resolver queue ---------------------------------------------------------------------------
 

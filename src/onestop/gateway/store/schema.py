@@ -27,6 +27,7 @@ __all__ = [
     "accumulator_journal",
     "accumulators",
     "adapter_calls",
+    "adapter_records",
     "adapter_state",
     "adapter_state_ops",
     "idempotency_keys",
@@ -165,6 +166,18 @@ adapter_state_ops = Table(
     metadata,
     Column("reference", String(200), primary_key=True),
     Column("created_at", DateTime, nullable=False),
+)
+
+adapter_records = Table(
+    "adapter_records",
+    metadata,
+    Column("adapter", String(64), primary_key=True),
+    Column("record_key", String(200), primary_key=True),
+    Column("day", Date, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_adapter_records_day", "adapter", "day", "created_at"),
 )
 
 reversals = Table(
