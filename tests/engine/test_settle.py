@@ -330,3 +330,36 @@ def test_cross_region_visit_passes_filing_status_to_the_policy(monkeypatch):
     settle(b, CAT, TB)
     settle(filed, CAT, TB)
     assert seen == ["none", "unfiled", "filed"]
+
+
+def test_an_away_hospital_is_ranked_by_its_own_regions_tiers_and_paid_at_the_insured_regions_level(monkeypatch):
+    """异地: a Changchun 省级三级 hospital (level 3 there) treating a Hangzhou member is not refused for a tier
+    Hangzhou lacks; Hangzhou's terms for its own level-3 tier (三级) apply (参保地同级别待遇)."""
+    import onestop.engine._funds as funds
+    from onestop.policy import treatment_policy_for
+
+    hangzhou = policy_for("330100", dt.date(2026, 3, 1))
+    changchun = treatment_policy_for("220100", "330100", dt.date(2026, 3, 1))
+    assert changchun is not None
+    assert changchun.id != hangzhou.id
+    seen: list[str] = []
+    real = funds.compute_basic
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["tier"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(funds, "compute_basic", spy)
+    away = bill(
+        [line("1", "A", "100.00")],
+        hospital={"tier": "省级三级", "region": "220100"},
+        patient={"insured_region": "330100", "registrations": {"cross_region_filing_id": "YD-1"}},
+    )
+    with pytest.raises(InvalidRequest) as ei:
+        settle(away, CAT, hangzhou)  # without the treatment region's tiers the tier is unknown, and named
+    assert ei.value.violations[0].field == "hospital.tier"
+    s = settle(away, CAT, hangzhou, treatment_policy=changchun)
+    check_settlement(s)
+    assert seen == ["三级"]
+    assert treatment_policy_for("330100", "330100", dt.date(2026, 3, 1)) is None  # at home: no treatment policy
+    assert treatment_policy_for("990900", "330100", dt.date(2026, 3, 1)) is None  # a region without a policy

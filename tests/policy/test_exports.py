@@ -37,6 +37,7 @@ EXPECTED = [
     "parse_policy",
     "policy_for",
     "policy_json_schema",
+    "treatment_policy_for",
 ]
 
 

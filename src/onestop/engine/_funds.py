@@ -305,7 +305,7 @@ def settle_basic(
             terms.policy,
             insutype=p.insutype.value,
             psn_type=p.psn_type,
-            tier=h.tier,
+            tier=terms.rate_tier(h.tier),
             kind=kind,
             civil_servant=p.civil_servant,
             assistance=p.medical_assistance.value,

@@ -21,13 +21,16 @@ def settle(
     policy: Any,
     accumulators: Mapping[str, int] | None = None,
     payers: Mapping[str, InProcessPayer] | None = None,
+    *,
+    treatment_policy: Any | None = None,
 ) -> Settlement:
     """Settle a bill end to end with in-process payers.
 
     A coverage whose payer is not in ``payers`` is answered DECLINED with reason ``PAYER_NOT_CONFIGURED``
-    (the patient pays that part, and the settlement says so).
+    (the patient pays that part, and the settlement says so). ``treatment_policy``: see
+    :func:`settle_funds` (异地 visits).
     """
-    state = settle_funds(bill, catalogs, policy, accumulators)
+    state = settle_funds(bill, catalogs, policy, accumulators, treatment_policy=treatment_policy)
     payers = payers or {}
     for idx, cov in enumerate(bill.coverages):
         offer = state.offer_for(idx)

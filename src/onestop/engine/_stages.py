@@ -164,6 +164,7 @@ def settle_funds(
     accumulators: Mapping[str, int] | None = None,
     *,
     centre_basic: BasicLeg | None = None,
+    treatment_policy: Any | None = None,
 ) -> FundsState:
     """Stage 1: resolve, route and split every line, and settle the statutory funds.
 
@@ -171,6 +172,8 @@ def settle_funds(
         bill: The validated bill.
         catalogs: Catalogs of the treatment region (就医地目录).
         policy: The insured region's ``RegionalPolicy`` (参保地待遇).
+        treatment_policy: For an 异地 visit, the treatment region's policy: the hospital's tier is
+            one of its tiers, and the insured region applies its terms for a hospital of that level.
         accumulators: Year-to-date person accumulators as flat ``insutype:year:field`` keys → fen.
         centre_basic: The basic leg as the NHSA centre settled it. Its figures are authoritative:
             they are allocated back to the lines, and each figure the engine computed differently is
@@ -183,7 +186,7 @@ def settle_funds(
         onestop.errors.NoEditionInForce: a line's date has no catalog edition in force.
         onestop.errors.InvalidRequest: e.g. a hospital tier the policy does not define.
     """
-    terms = terms_from_policy(policy)
+    terms = terms_from_policy(policy, treatment_policy)
     acc = dict(accumulators or {})
     lines = sorted(bill.lines, key=lambda ln: ln.feedetl_sn)
     works, warnings = resolve_and_split(bill, catalogs, terms, lines)

@@ -26,6 +26,9 @@ class Terms:
     default_b_ratio: Decimal
     b_overrides: Mapping[str, Decimal]
     facility_levels: Mapping[str, int]
+    treatment_levels: Mapping[str, int]
+    """The treatment region's tiers (异地: insured elsewhere); empty for a visit at home."""
+    treatment_policy_id: str
     benefit_year_rule: str
     """discharge_date | admission_date | line_date."""
     dual_channel_needs_filing: bool
@@ -37,23 +40,65 @@ class Terms:
     drg: Any | None
 
     def facility_level(self, tier: str) -> int:
-        """The facility level (1..3) of a hospital tier this region defines.
+        """The facility level (1..3) of the hospital's tier, as the region it is in defines it.
+
+        A hospital's tier is named by its own region: for an 异地 visit it is looked up among the
+        treatment region's tiers, else among the insured region's.
 
         Raises:
-            InvalidRequest: the tier is not one of the region's tiers.
+            InvalidRequest: the tier is not one of that region's tiers.
         """
+        levels, region = (
+            (self.treatment_levels, self.treatment_policy_id)
+            if self.treatment_levels
+            else (self.facility_levels, self.policy_id)
+        )
         try:
-            return self.facility_levels[tier]
+            return levels[tier]
         except KeyError:
-            tiers = ", ".join(sorted(self.facility_levels))
+            tiers = ", ".join(sorted(levels))
             raise InvalidRequest(
                 "unknown hospital tier",
-                violations=(FieldViolation("hospital.tier", f"{tier!r} is not a tier of {self.policy_id} ({tiers})"),),
+                violations=(FieldViolation("hospital.tier", f"{tier!r} is not a tier of {region} ({tiers})"),),
             ) from None
 
+    def rate_tier(self, tier: str) -> str:
+        """The insured region's tier whose deductible and ratios apply to a hospital of ``tier``.
 
-def terms_from_policy(policy: Any) -> Terms:
-    """Read the engine's :class:`Terms` off a ``onestop.policy.RegionalPolicy``."""
+        At home it is the tier itself. For an 异地 visit the insured region applies the terms of its own
+        hospitals of the same level (参保地同级别待遇): its tier of the same name when that has the
+        level, else its first declared tier of the level.
+
+        Raises:
+            InvalidRequest: the tier is unknown, or the insured region has no tier of its level.
+        """
+        level = self.facility_level(tier)
+        if not self.treatment_levels:
+            return tier
+        if self.facility_levels.get(tier) == level:
+            return tier
+        for name, lv in self.facility_levels.items():
+            if lv == level:
+                return name
+        raise InvalidRequest(
+            "no tier of the hospital's level in the insured region",
+            violations=(
+                FieldViolation(
+                    "hospital.tier", f"{self.policy_id} defines no tier of level {level} (the level of {tier!r})"
+                ),
+            ),
+        )
+
+
+def terms_from_policy(policy: Any, treatment: Any | None = None) -> Terms:
+    """Read the engine's :class:`Terms` off a ``onestop.policy.RegionalPolicy``.
+
+    Args:
+        policy: The insured region's policy (参保地).
+        treatment: The treatment region's policy for an 异地 visit (就医地), whose tiers name the
+            hospital's; None (or the same policy) for a visit at home.
+    """
+    away = treatment if treatment is not None and treatment.id != policy.id else None
     return Terms(
         policy=policy,
         policy_id=policy.id,
@@ -62,6 +107,8 @@ def terms_from_policy(policy: Any) -> Terms:
         default_b_ratio=policy.b_class_selfpay_ratio,
         b_overrides=dict(policy.b_class_overrides),
         facility_levels={t.name: t.level for t in policy.hospital_tiers},
+        treatment_levels={t.name: t.level for t in away.hospital_tiers} if away is not None else {},
+        treatment_policy_id=away.id if away is not None else policy.id,
         benefit_year_rule=str(policy.benefit_year_rule),
         dual_channel_needs_filing=policy.dual_channel.requires_filing,
         account_first=str(policy.account_order).startswith("funds_account"),

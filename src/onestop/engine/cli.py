@@ -71,7 +71,7 @@ def settle(
     from onestop.domain import parse_bill_json
     from onestop.engine import check_settlement
     from onestop.engine import settle as run
-    from onestop.policy import load_policy, policy_for
+    from onestop.policy import load_policy, policy_for, treatment_policy_for
 
     try:
         bill = parse_bill_json(bill_file.read_bytes())
@@ -79,7 +79,15 @@ def settle(
             policy = load_policy(policy_file)
         else:
             policy = policy_for(region or bill.patient.insured_region, bill.visit.discharge_date)
-        result = run(bill, default_catalogs(), policy, _load_accumulators(accumulators), load_payers(payers))
+        away = treatment_policy_for(bill.hospital.region, policy.admdvs, bill.visit.discharge_date)
+        result = run(
+            bill,
+            default_catalogs(),
+            policy,
+            _load_accumulators(accumulators),
+            load_payers(payers),
+            treatment_policy=away,
+        )
         check_settlement(result)
     except OnestopError as exc:
         _fail(exc)

@@ -41,6 +41,7 @@ from onestop.gateway.models import (
 )
 from onestop.gateway.store import KeyRow, SqlStateStore, Store
 from onestop.money import Fen
+from onestop.policy import treatment_policy_for
 from onestop.sdk import (
     CancelInput,
     CancelOutcome,
@@ -275,6 +276,12 @@ class GatewayBase:
 
     def _policy(self, bill: Bill) -> Any:
         return self.config.policies(bill.patient.insured_region, bill.visit.discharge_date)
+
+    def _treatment(self, bill: Bill) -> Any:
+        """The treatment region's policy of an 异地 visit (the hospital's tier is one of its tiers), else None."""
+        return treatment_policy_for(
+            bill.hospital.region, bill.patient.insured_region, bill.visit.discharge_date, self.config.policies
+        )
 
     def _person(self, bill: Bill) -> str:
         return lg.person_ref(self.config.pseudonym_key, bill.patient.insured_region, bill.patient.psn_no)

@@ -118,7 +118,7 @@ class Settling(GatewayBase):
         policy = self._policy(bill)
         with self.store.read() as conn:
             acc = self.store.accumulators(conn, self._person(bill))
-        state = settle_funds(bill, self.catalogs, policy, acc)
+        state = settle_funds(bill, self.catalogs, policy, acc, treatment_policy=self._treatment(bill))
         for idx, cov in enumerate(bill.coverages):
             offer = state.offer_for(idx)
             caller_ = self._insurers.get(cov.payer)
@@ -302,7 +302,7 @@ class Settling(GatewayBase):
 
         Raises what the engine raises for a bill it refuses, before anything is written.
         """
-        state = settle_funds(bill, self.catalogs, policy, acc)
+        state = settle_funds(bill, self.catalogs, policy, acc, treatment_policy=self._treatment(bill))
         legs = self._plan(sid, bill, state)
         flow = _Flow(sid, hospital, request_id, bill, policy, acc, person, legs, timeout_at)
         intent = self._intent_values(flow)
@@ -444,7 +444,14 @@ class Settling(GatewayBase):
                 # No fund channel answered: the funds stage priced at the intent on these accumulators stands.
                 state = priced
             else:
-                state = settle_funds(flow.bill, self.catalogs, flow.policy, flow.acc, centre_basic=centre.get("basic"))
+                state = settle_funds(
+                    flow.bill,
+                    self.catalogs,
+                    flow.policy,
+                    flow.acc,
+                    centre_basic=centre.get("basic"),
+                    treatment_policy=self._treatment(flow.bill),
+                )
             self._cross_check(state, centre)
         except OnestopError as exc:
             self._compensate_funds(flow)

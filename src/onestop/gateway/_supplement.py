@@ -178,7 +178,9 @@ def _plan(gw: Gateway, m: Any, bill: Bill, legs: list[_Leg], payer: str, ref: st
     idx = _coverage_index(bill, payer)
     acc: dict[str, Any] = json.loads(m["accumulators_json"] or "{}")
     centre = settlement.basic if settlement.basic is not None and settlement.basic.source != "engine" else None
-    state = settle_funds(bill, gw.catalogs, gw._policy(bill), acc, centre_basic=centre)
+    state = settle_funds(
+        bill, gw.catalogs, gw._policy(bill), acc, centre_basic=centre, treatment_policy=gw._treatment(bill)
+    )
     offer = supplement_offer(state.offer_for(idx, reference=ref), settlement)
     target = next(c for c in reversed(settlement.commercial) if c.payer == payer)
     return _Plan(settlement, offer, target, legs)

@@ -7,7 +7,7 @@ in-scope amount and the person's accumulators into fund amounts, with no I/O.
 
 from onestop.policy._accumulators import Accumulators
 from onestop.policy._basic import BasicFundResult, FundPayment, compute_basic
-from onestop.policy._load import load_policy, packaged_policies, parse_policy, policy_for
+from onestop.policy._load import load_policy, packaged_policies, parse_policy, policy_for, treatment_policy_for
 from onestop.policy._maternity import MaternityResult, compute_maternity
 from onestop.policy._model import RegionalPolicy
 from onestop.policy._schema import policy_json_schema
@@ -69,4 +69,5 @@ __all__ = [
     "parse_policy",
     "policy_for",
     "policy_json_schema",
+    "treatment_policy_for",
 ]

@@ -7,6 +7,7 @@ import functools
 import itertools
 import json
 import re
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -154,3 +155,29 @@ def policy_for(region: str, on: dt.date, policies: tuple[RegionalPolicy, ...] | 
         f"no regional policy in force for {region} (or its province) on {on.isoformat()}",
         metadata={"region": region, "date": on.isoformat()},
     )
+
+
+def treatment_policy_for(
+    hospital_region: str,
+    insured_region: str,
+    on: dt.date,
+    lookup: Callable[[str, dt.date], RegionalPolicy] | None = None,
+) -> RegionalPolicy | None:
+    """For an 异地 visit, the treatment region's policy (whose tiers name the hospital's); else None.
+
+    Args:
+        hospital_region: The treatment region's admdvs (就医地).
+        insured_region: The insured region's admdvs (参保地).
+        on: The visit's date.
+        lookup: ``(region, date) → policy`` (default: :func:`policy_for` over the packaged policies).
+
+    Returns:
+        None for a visit at home, or when no policy of the treatment region is known (the hospital's
+        tier is then read among the insured region's tiers).
+    """
+    if hospital_region == insured_region:
+        return None
+    try:
+        return (lookup or policy_for)(hospital_region, on)
+    except PolicyNotFound:
+        return None

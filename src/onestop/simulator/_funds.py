@@ -18,7 +18,7 @@ from onestop.catalog import CatalogView, default_catalogs
 from onestop.domain.bill import Bill
 from onestop.domain.offer import Offer
 from onestop.engine import settle_funds
-from onestop.policy import policy_for
+from onestop.policy import policy_for, treatment_policy_for
 from onestop.simulator._synthetic import SyntheticPopulation
 from onestop.simulator._tables import CELL_SCHEMA, CLAIM_SCHEMA, MEMBER_SCHEMA, Population, offer_cells
 
@@ -55,6 +55,7 @@ def run_funds(
     """
     cats = catalogs if catalogs is not None else default_catalogs()
     policies: dict[tuple[str, int], Any] = {}
+    treatments: dict[tuple[str, str, int], Any] = {}
     acc: dict[str, dict[str, int]] = {}
     claims: list[dict[str, Any]] = []
     cells: list[dict[str, Any]] = []
@@ -68,8 +69,11 @@ def run_funds(
         pkey = (region, v.discharge_date.year)
         if pkey not in policies:
             policies[pkey] = policy_for(region, v.discharge_date)
+        tkey = (bill.hospital.region, region, v.discharge_date.year)
+        if tkey not in treatments:
+            treatments[tkey] = treatment_policy_for(bill.hospital.region, region, v.discharge_date)
         person = acc.setdefault(bill.patient.psn_no, {})
-        state = settle_funds(bill, cats, policies[pkey], person)
+        state = settle_funds(bill, cats, policies[pkey], person, treatment_policy=treatments[tkey])
         for leg in (state.basic, state.maternity):
             for d in getattr(leg, "deltas", ()) if leg is not None else ():
                 person[d.key] = person.get(d.key, 0) + int(d.delta_fen)

@@ -42,7 +42,7 @@ from onestop.domain.settlement import BasicLeg, Settlement
 from onestop.engine import finalize, settle_funds
 from onestop.errors import OnestopError
 from onestop.money import Fen, MoneyError, format_yuan, parse_yuan
-from onestop.policy import policy_for
+from onestop.policy import policy_for, treatment_policy_for
 from onestop.testing._fake_http import CentreFault, FakeJsonServer
 
 __all__ = ["NHSA_SERVICE_PATH", "FakeNhsaCentre", "NhsaFault", "nhsa_signature"]
@@ -407,9 +407,11 @@ class FakeNhsaCentre(FakeJsonServer):
         return Bill.model_validate_json(json.dumps(doc))
 
     def _run_engine(self, bill: Bill) -> Settlement:
-        pol = self.policy(bill.patient.insured_region, bill.visit.admission_date)
+        on = bill.visit.admission_date
+        pol = self.policy(bill.patient.insured_region, on)
+        away = treatment_policy_for(bill.hospital.region, bill.patient.insured_region, on, self.policy)
         acc = self.ledger.accumulators.get(bill.patient.psn_no, {})
-        return finalize(settle_funds(bill, self.catalogs, pol, acc))
+        return finalize(settle_funds(bill, self.catalogs, pol, acc, treatment_policy=away))
 
     # -- transactions ------------------------------------------------------------------------------
 
