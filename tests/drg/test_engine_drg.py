@@ -61,3 +61,20 @@ def test_region_without_grouper_has_no_drg_section() -> None:
         Bill.model_validate_json(json.dumps(doc)), default_catalogs(), policy_for("220100", dt.date(2026, 3, 21))
     )
     assert s.drg is None
+
+
+def test_a_case_discharged_before_the_grouper_applies_says_so_and_is_not_grouped() -> None:
+    """The textbook region's grouper applies from 2024-01-01: a case discharged in 2023 gets an explicit
+    no_grouper section (with the date it starts), not a grouping and a payment under settings not yet in force."""
+    from engine.fakes import FakeCatalog, bill, entry, line
+
+    cat = FakeCatalog({"A": entry("A", "甲")})
+    b = bill(
+        [line("1", "A", "100.00", date="2023-06-02")],
+        visit={"admission_date": "2023-06-01", "discharge_date": "2023-06-05"},
+    )
+    s = settle(b, cat, TB)
+    assert s.drg is not None
+    assert s.drg.status == "no_grouper"
+    assert (s.drg.drg, s.drg.drg_payment_fen) == ("", None)
+    assert "2024-01-01" in s.drg.trace[0]

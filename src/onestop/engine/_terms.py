@@ -114,5 +114,6 @@ def terms_from_policy(policy: Any, treatment: Any | None = None) -> Terms:
         account_first=str(policy.account_order).startswith("funds_account"),
         meal_allowance_per_day_fen=int(policy.work_injury.meal_allowance_per_day_fen),
         work_injury_uncovered_payer=str(policy.work_injury.uncovered_payer),
-        drg=getattr(policy, "drg", None),
+        # A hospital's cases are paid under its own region's DRG (就医地), 异地 ones included.
+        drg=getattr(away if away is not None else policy, "drg", None),
     )
