@@ -26,15 +26,15 @@ def drg_section(state: FundsState) -> DrgSection | None:
     day = bill.visit.discharge_date
     if not settings.in_force(day):
         until = f" to {settings.valid_to.isoformat()}" if settings.valid_to is not None else ""
+        why = (
+            f"no grouper in force on {day.isoformat()}: {settings.label} applies from {settings.valid_from.isoformat()}"
+        )
         return DrgSection(
             scheme=settings.scheme,
             status=GroupStatus.NO_GROUPER.value,
             case_cost_fen=Fen(sum(int(ln.amount_fen) for ln in bill.lines) - cidl_cost),
             cidl_cost_fen=Fen(cidl_cost),
-            trace=(
-                f"no grouper in force on {day.isoformat()}: {settings.label} applies from "
-                f"{settings.valid_from.isoformat()}{until}",
-            ),
+            trace=(why + until,),
         )
     cidl_covered = bool(cidl_cost) and bool(bill.coverages)
     case = case_from_bill(
