@@ -36,6 +36,24 @@ def test_fen_arithmetic_stays_fen_and_refuses_ratios():
         Fen(3) / 2
 
 
+@pytest.mark.parametrize("other", [1.5, 0.0, Decimal("0.5"), True, 1j])
+def test_fen_plus_or_minus_a_non_integer_is_refused_never_a_float(other):
+    """Fen + or - a float, Decimal or bool raises MoneyError: no float amount comes out of a Fen sum.
+
+    (With the float on the left Python asks float first, which takes any int; only Fen's own
+    operations can refuse.)"""
+    for op in (lambda: Fen(5) + other, lambda: Fen(5) - other):
+        with pytest.raises(MoneyError):
+            op()
+
+
+def test_apply_ratio_refuses_a_non_finite_ratio():
+    """NaN and infinity are not ratios: MoneyError, like any other inexact money input."""
+    for bad in (Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity")):
+        with pytest.raises(MoneyError):
+            apply_ratio(100, bad)
+
+
 @pytest.mark.parametrize(
     ("text", "fen"), [("12.30", 1230), ("12.3", 1230), ("0", 0), ("0.01", 1), ("-5", -500), ("1000000.99", 100000099)]
 )

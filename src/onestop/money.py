@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Hashable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any, cast
 
 from pydantic import GetCoreSchemaHandler
@@ -41,6 +42,13 @@ _ONE = Decimal(1)
 
 class MoneyError(ValueError):
     """An amount or ratio that cannot be represented exactly in fen."""
+
+
+def _not_fen(other: object, op: str) -> Any:
+    """Refuse a non-integer operand of Fen arithmetic (any other type may still answer for itself)."""
+    if isinstance(other, (bool, float, complex, Decimal, Fraction)):
+        raise MoneyError(f"Fen {op} {type(other).__name__}: amounts are integer fen; convert with parse_yuan()")
+    return NotImplemented
 
 
 _int_new = int.__new__
@@ -73,21 +81,23 @@ class Fen(int):
 
     # Arithmetic results are built with int.__new__ directly: both operands are already known to be
     # integers, so re-running the constructor's checks would only cost time on the engine's hot path.
+    # A float, Decimal or bool operand is refused outright: answering NotImplemented would let
+    # float.__radd__ turn the sum into a float amount.
     def __add__(self, other: int) -> Fen:
         if other.__class__ is bool or not isinstance(other, int):
-            return NotImplemented
+            return _not_fen(other, "+")
         return _int_new(Fen, _int_add(self, other))
 
     __radd__ = __add__
 
     def __sub__(self, other: int) -> Fen:
         if other.__class__ is bool or not isinstance(other, int):
-            return NotImplemented
+            return _not_fen(other, "-")
         return _int_new(Fen, _int_sub(self, other))
 
     def __rsub__(self, other: int) -> Fen:
         if other.__class__ is bool or not isinstance(other, int):
-            return NotImplemented
+            return _not_fen(other, "-")
         return _int_new(Fen, _int_sub(other, self))
 
     def __neg__(self) -> Fen:
@@ -217,8 +227,8 @@ def apply_ratio(amount: int, ratio: Decimal) -> Fen:
     # away from zero) without building Decimals on the per-line hot path: amount × num / den, rounded.
     try:
         num, den = ratio.as_integer_ratio()
-    except (ValueError, OverflowError):  # NaN / infinity: let Decimal raise its own error
-        return round_to_fen(Decimal(amount) * ratio)
+    except (ValueError, OverflowError):  # NaN / infinity
+        raise MoneyError(f"a ratio must be a finite Decimal, got {ratio}") from None
     x = amount * num
     if x >= 0:
         return _int_new(Fen, (2 * x + den) // (2 * den))
