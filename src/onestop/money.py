@@ -44,11 +44,10 @@ class MoneyError(ValueError):
     """An amount or ratio that cannot be represented exactly in fen."""
 
 
-def _not_fen(other: object, op: str) -> Any:
-    """Refuse a non-integer operand of Fen arithmetic (any other type may still answer for itself)."""
+def _refuse_inexact(other: object, op: str) -> None:
+    """Raise for a float, Decimal, fraction or bool operand of Fen arithmetic; other types may answer themselves."""
     if isinstance(other, (bool, float, complex, Decimal, Fraction)):
         raise MoneyError(f"Fen {op} {type(other).__name__}: amounts are integer fen; convert with parse_yuan()")
-    return NotImplemented
 
 
 _int_new = int.__new__
@@ -85,19 +84,22 @@ class Fen(int):
     # float.__radd__ turn the sum into a float amount.
     def __add__(self, other: int) -> Fen:
         if other.__class__ is bool or not isinstance(other, int):
-            return _not_fen(other, "+")
+            _refuse_inexact(other, "+")
+            return NotImplemented
         return _int_new(Fen, _int_add(self, other))
 
     __radd__ = __add__
 
     def __sub__(self, other: int) -> Fen:
         if other.__class__ is bool or not isinstance(other, int):
-            return _not_fen(other, "-")
+            _refuse_inexact(other, "-")
+            return NotImplemented
         return _int_new(Fen, _int_sub(self, other))
 
     def __rsub__(self, other: int) -> Fen:
         if other.__class__ is bool or not isinstance(other, int):
-            return _not_fen(other, "-")
+            _refuse_inexact(other, "-")
+            return NotImplemented
         return _int_new(Fen, _int_sub(other, self))
 
     def __neg__(self) -> Fen:

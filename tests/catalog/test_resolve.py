@@ -1,5 +1,6 @@
 """Resolution of bill lines: transitions, CIDL, provincial layer and precedence, standards, code maps."""
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -224,6 +225,20 @@ def test_confidential_standard_carries_the_number_for_computation(cats):
     assert s.confidential
     assert s.amount_fen == 1234
     assert "1234" not in repr(s)
+
+
+def test_a_confidential_number_from_the_fixture_is_said_on_the_line(cats):
+    """Without the configured confidential file, the packaged fixture's invented number is used only with a
+    FIXTURE_CONFIDENTIAL_STANDARD note on the line (it reaches the settlement's warnings); a real file's is not."""
+    res = cats.resolve(line(SUCROFERRIC), hospital())
+    assert any(n.startswith("FIXTURE_CONFIDENTIAL_STANDARD") for n in res.notes)
+    real = CatalogSet(
+        small(
+            standards=(dataclasses.replace(std(None, code=CODE_A, start=dt.date(2024, 1, 1)), fixture=False),),
+            confidential=(ConfidentialRow(CODE_A, "", "", 1000, "000000", D(2024, 1, 1), None, False),),
+        )
+    )
+    assert not any("FIXTURE" in n for n in real.resolve(line(CODE_A, D(2025, 2, 1)), hospital()).notes)
 
 
 def test_confidential_number_from_the_most_specific_region():

@@ -685,8 +685,17 @@ class CatalogSet:
             notes.append(f"STANDARD_AS_TEXT: {best.text}")
             return None, needs_spec
         amount = best.amount_fen
+        if best.fixture:
+            notes.append("FIXTURE_STANDARD: the payment standard is a labelled fixture (an invented figure)")
         if best.confidential:
-            amount = self._confidential_amount(best, code, day, chain)
+            amount, fixture = self._confidential_amount(best, code, day, chain)
+            if fixture:
+                # Without the configured confidential file the packaged fixture supplies the number:
+                # say so on the line, so an invented figure is never taken for the official one.
+                notes.append(
+                    "FIXTURE_CONFIDENTIAL_STANDARD: the confidential standard is the packaged fixture (invented); "
+                    "configure ONESTOP_CONFIDENTIAL_STANDARDS"
+                )
         return (
             Standard(
                 source=best.source,
@@ -701,7 +710,10 @@ class CatalogSet:
             needs_spec,
         )
 
-    def _confidential_amount(self, row: StandardRow, code: str, day: dt.date, chain: Sequence[str]) -> int | None:
+    def _confidential_amount(
+        self, row: StandardRow, code: str, day: dt.date, chain: Sequence[str]
+    ) -> tuple[int | None, bool]:
+        """The number behind a ``*`` standard and whether it came from a fixture row (None: no source has it)."""
         cands = [
             *self._conf_by_code.get(row.code or code, ()),
             *(self._conf_by_name.get(norm(row.name), ()) if row.name else ()),
@@ -714,7 +726,7 @@ class CatalogSet:
             and (not c.spec or norm_spec(c.spec) == norm_spec(row.spec))
         ]
         chosen = _most_specific(ok, chain)
-        return chosen[0].amount_fen if chosen else None
+        return (chosen[0].amount_fen, chosen[0].fixture) if chosen else (None, False)
 
     # ------------------------------------------------------------------ audit
 
