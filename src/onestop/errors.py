@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "AdapterValidationError",
+    "BillOutOfScope",
     "ConfigError",
     "FailedPrecondition",
     "FieldViolation",
@@ -103,6 +104,29 @@ class InvalidRequest(OnestopError):
         if not self.violations:
             return self.message
         return self.message + ": " + "; ".join(f"{v.field}: {v.description}" for v in self.violations)
+
+
+class BillOutOfScope(InvalidRequest):
+    """A well-formed bill that no configured catalog edition or regional policy covers.
+
+    Raised by the gateway in place of :class:`NoEditionInForce` / :class:`PolicyNotFound` met while
+    settling a bill, keeping their reason and naming the bill's field, so the hospital sees which line
+    date or region is outside what the gateway serves.
+    """
+
+    grpc_code = "FAILED_PRECONDITION"
+    localized = "账单的日期或统筹区不在已配置的医保目录或政策范围内"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        violations: tuple[FieldViolation, ...],
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, violations=violations, metadata=metadata)
+        self.reason = reason
 
 
 class ConfigError(InvalidRequest):

@@ -25,12 +25,16 @@ from onestop.domain.bill import Bill
 from onestop.domain.offer import AnswerStatus
 from onestop.domain.settlement import PayerKey, Settlement
 from onestop.errors import (
+    BillOutOfScope,
+    FieldViolation,
     IdempotencyKeyReused,
     InvalidRequest,
+    NoEditionInForce,
     NotFound,
     OnestopError,
     PayerError,
     PermissionDenied,
+    PolicyNotFound,
 )
 from onestop.gateway import legs as lg
 from onestop.gateway.config import GatewayConfig
@@ -184,6 +188,40 @@ def _error_from(doc: Mapping[str, Any]) -> OnestopError:
     if isinstance(found, type) and issubclass(found, OnestopError) and found.__init__ is OnestopError.__init__:
         return found(msg, metadata=md)
     return OnestopError(msg, metadata=md)
+
+
+@contextmanager
+def bill_in_scope(bill: Bill) -> Iterator[None]:
+    """Turn "no catalog edition / no regional policy" met while settling ``bill`` into a refusal naming its field.
+
+    Both mean the bill is outside what this gateway is configured for, not that something looked up
+    is missing: FAILED_PRECONDITION with the original reason and the line date or region as a field
+    violation.
+    """
+    try:
+        yield
+    except NoEditionInForce as exc:
+        sn = exc.metadata.get("feedetl_sn", "")
+        idx = next((i for i, ln in enumerate(bill.lines) if ln.feedetl_sn == sn), None)
+        where = f"lines[{idx}].date (feedetl_sn {sn})" if idx is not None else "visit.discharge_date"
+        raise BillOutOfScope(
+            str(exc),
+            reason=exc.reason,
+            violations=(FieldViolation(where, f"no catalog edition is in force on {exc.metadata.get('date', '')}"),),
+            metadata=exc.metadata,
+        ) from None
+    except PolicyNotFound as exc:
+        raise BillOutOfScope(
+            str(exc),
+            reason=exc.reason,
+            violations=(
+                FieldViolation(
+                    "patient.insured_region",
+                    f"no regional policy for {bill.patient.insured_region} on {bill.visit.discharge_date.isoformat()}",
+                ),
+            ),
+            metadata=exc.metadata,
+        ) from None
 
 
 def _check_request_id(request_id: str) -> None:

@@ -46,6 +46,7 @@ from onestop.gateway._base import (
     _Leg,
     _line_rows,
     _log,
+    bill_in_scope,
 )
 from onestop.gateway.models import (
     LegStatus,
@@ -112,7 +113,12 @@ class Settling(GatewayBase):
 
         Raises:
             PermissionDenied: The bill names another hospital.
+            BillOutOfScope: No catalog edition or regional policy covers the bill (FAILED_PRECONDITION).
         """
+        with bill_in_scope(bill):
+            return self._pre_settle(caller, bill, deadline)
+
+    def _pre_settle(self, caller: Caller, bill: Bill, deadline: float | None) -> Settlement:
         self._own(caller, bill)
         timeout_at = time.monotonic() + deadline if deadline is not None else None
         policy = self._policy(bill)
@@ -167,7 +173,15 @@ class Settling(GatewayBase):
             IdempotencyKeyReused: Same (hospital, request_id) with another fingerprint.
             RequestInProgress: The same request is still executing (retry with the same id).
             PayerError: A fund leg failed (the settlement is FAILED; a replay raises the same error).
+            BillOutOfScope: No catalog edition or regional policy covers the bill (FAILED_PRECONDITION);
+                nothing is stored.
         """
+        with bill_in_scope(bill):
+            return self._settle(caller, request_id, bill, fingerprint, deadline)
+
+    def _settle(
+        self, caller: Caller, request_id: str, bill: Bill, fingerprint: bytes, deadline: float | None
+    ) -> SettleOutcome:
         self._own(caller, bill)
         _check_request_id(request_id)
         hospital = caller.hospital_code

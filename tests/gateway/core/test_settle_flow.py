@@ -74,6 +74,26 @@ def test_a_bill_that_calls_no_payer_is_stored_once_in_its_final_state(open_gatew
     assert out.settlement_id not in holders
 
 
+def test_a_line_dated_before_every_catalog_edition_names_the_line(open_gateway: Open) -> None:
+    """With a policy that covers the date, a line before the first catalog edition is refused naming lines[i].date
+    and its feedetl_sn, reason NO_EDITION_IN_FORCE."""
+    from onestop.errors import BillOutOfScope
+
+    gw = open_gateway(policies=lambda region, day: policy_for(region, dt.date(2026, 3, 2)))
+    doc = bill_doc()
+    doc["visit"].update(admission_date="2015-03-02", discharge_date="2015-03-02")
+    for line in doc["lines"]:
+        line["date"] = "2015-03-02"
+    bill = make_bill(doc)
+    with pytest.raises(BillOutOfScope) as err:
+        gw.settle(ME, "old-line", bill, fp(bill))
+    assert err.value.reason == "NO_EDITION_IN_FORCE"
+    assert err.value.grpc_code == "FAILED_PRECONDITION"
+    sn = doc["lines"][0]["feedetl_sn"]
+    assert [v.field for v in err.value.violations] == [f"lines[0].date (feedetl_sn {sn})"]
+    assert _count(gw, t.settlements) == 0
+
+
 def test_same_request_id_other_body_is_refused_and_changes_nothing(open_gateway: Open) -> None:
     """A reused request id with another body raises IDEMPOTENCY_KEY_REUSED and executes nothing."""
     gw = open_gateway()

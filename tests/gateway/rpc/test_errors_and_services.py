@@ -50,6 +50,29 @@ def test_invalid_bill_names_line_and_field_and_stores_nothing(start: Any, rpc_db
     assert ok.status == pb.SETTLEMENT_STATUS_SETTLED
 
 
+def test_a_bill_dated_outside_every_policy_is_failed_precondition_naming_the_field(start: Any, rpc_db_url: str) -> None:
+    """A well-formed bill of years before any regional policy or catalog edition is FAILED_PRECONDITION with the
+    specific reason and a BadRequest naming the field (never NOT_FOUND without a field), and stores nothing."""
+    _, stubs = start(rpc_db_url)
+    doc = bill_doc()
+    for key in ("admission_date", "discharge_date"):
+        doc["visit"][key] = "2015-03-02"
+    for line in doc["lines"]:
+        line["date"] = "2015-03-02"
+    old = json_format.ParseDict(doc, bill_pb2.Bill())
+    for call in (
+        lambda: stubs.settlement.Settle(pb.SettleRequest(request_id="old", bill=old), metadata=A),
+        lambda: stubs.settlement.PreSettle(pb.PreSettleRequest(bill=old), metadata=A),
+    ):
+        with pytest.raises(grpc.RpcError) as err:
+            call()
+        assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        d = details(err.value)
+        assert d["ErrorInfo"].reason == "POLICY_NOT_FOUND"
+        assert [v.field for v in d["BadRequest"].field_violations] == ["patient.insured_region"]
+    assert _listed(stubs) == 0
+
+
 def test_missing_bill_and_missing_fields_are_named(start: Any) -> None:
     """An empty request names the bill; a bill without its hospital names hospital."""
     _, stubs = start()
