@@ -29,8 +29,8 @@ protos: $(STAMP)
 	$(BIN)/python proto/generate.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench examples adapters
-	$(BIN)/ruff format --check src tests bench examples adapters
+	$(BIN)/ruff check conftest.py src tests bench examples adapters
+	$(BIN)/ruff format --check conftest.py src tests bench examples adapters
 	$(BIN)/buf lint
 	$(BIN)/buf breaking --against proto/baseline.binpb
 
