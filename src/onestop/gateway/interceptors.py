@@ -137,11 +137,13 @@ class GatewayInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]  # grpc 
         self.metrics = metrics
 
     def intercept_service(self, continuation: Callable[[Any], Any], details: Any) -> Any:
-        """Wrap the unary-unary handler of the method (others pass through unchanged)."""
+        """Wrap the method's handler: unary calls fully, streaming ones (reflection) with authentication."""
         handler = continuation(details)
         method: str = details.method
-        if handler is None or handler.unary_unary is None or method.startswith(_OPEN_PREFIXES):
+        if handler is None or method.startswith(_OPEN_PREFIXES):
             return handler
+        if handler.unary_unary is None:
+            return self._authenticated_stream(handler)
         inner = handler.unary_unary
         short = method.rsplit("/", 1)[-1]
 
@@ -178,3 +180,43 @@ class GatewayInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]  # grpc 
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
+
+    def _authenticated_stream(self, handler: Any) -> Any:
+        """A streaming handler that answers only authenticated callers (UNAUTHENTICATED before any message)."""
+
+        def check(context: grpc.ServicerContext) -> None:
+            try:
+                self.auth.authenticate(context.invocation_metadata(), context.auth_context())
+            except OnestopError as exc:
+                _log.info("rpc refused", code=exc.grpc_code, reason=exc.reason)
+                context.abort_with_status(status_of(exc))
+
+        kinds = (
+            ("stream_stream", grpc.stream_stream_rpc_method_handler),
+            ("unary_stream", grpc.unary_stream_rpc_method_handler),
+            ("stream_unary", grpc.stream_unary_rpc_method_handler),
+        )
+        for attr, build in kinds:
+            inner = getattr(handler, attr)
+            if inner is None:
+                continue
+            if attr == "stream_unary":
+
+                def unary_out(request: Any, context: grpc.ServicerContext, inner: Any = inner) -> Any:
+                    check(context)
+                    return inner(request, context)
+
+                behaviour: Any = unary_out
+            else:
+
+                def streamed(request: Any, context: grpc.ServicerContext, inner: Any = inner) -> Any:
+                    check(context)
+                    yield from inner(request, context)
+
+                behaviour = streamed
+            return build(
+                behaviour,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler

@@ -272,6 +272,15 @@ def test_health_is_open_and_reflection_lists_the_services(start: Any) -> None:
     assert {"onestop.v1.SettlementService", "onestop.v1.CatalogService", "onestop.v1.DrgService"} <= names
 
 
+def test_reflection_needs_credentials_like_every_call_but_health(start: Any) -> None:
+    """Reflection (a streaming call) without credentials is UNAUTHENTICATED before it answers anything."""
+    _, stubs = start()
+    refl = reflection_pb2_grpc.ServerReflectionStub(stubs.channel)
+    with pytest.raises(grpc.RpcError) as err:
+        list(refl.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")])))
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
 def test_hospital_code_in_answers_is_the_callers(start: Any) -> None:
     """The settlement answered names the authenticated hospital."""
     _, stubs = start()
