@@ -53,6 +53,16 @@ def test_every_bad_row_is_reported_with_its_line(tmp_path):
     assert all(v.field.startswith(str(p)) for v in exc.value.violations)
 
 
+def test_a_negotiated_drug_must_be_b_class(tmp_path):
+    """Negotiated drugs are paid as 乙类: a 甲 row in the 协议期内谈判药品 section is refused on its line."""
+    body = HEADER + "nrdl-2025,XA01AFX0001000000000000,1,谈判药,,,协议期内谈判药品部分,甲,,,1\n"
+    with pytest.raises(InvalidRequest) as exc:
+        read_csv(write(tmp_path, body), "drug", EDITIONS)
+    assert "乙类" in violations(exc)["2"]
+    ok = HEADER + "nrdl-2025,XA01AFX0001000000000000,1,谈判药,,,协议期内谈判药品部分,乙,,,1\n"
+    assert read_csv(write(tmp_path, ok, "ok.csv"), "drug", EDITIONS)[0].lv is ChrgitmLv.B
+
+
 def test_header_problems_are_reported_on_the_header_line(tmp_path):
     """Missing and unknown columns are named, at the header's line."""
     p = write(tmp_path, "# c\nedition,med_list_codg,colour\nx,y,z\n")

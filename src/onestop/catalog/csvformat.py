@@ -209,6 +209,13 @@ def _dates_ordered(row: Any) -> str | None:
     return None
 
 
+def _negotiated_is_b_class(row: Any) -> str | None:
+    # Drugs of the negotiated section are paid as 乙类 (national rule); a 甲 or 丙 there is a data error.
+    if "谈判" in row.section and row.lv is not ChrgitmLv.B:
+        return "chrgitm_lv: a drug of the negotiated section (协议期内谈判药品) is 乙类"
+    return None
+
+
 def _code_or_name(row: Any) -> str | None:
     if not row.code and not row.name:
         return "needs med_list_codg or drug_genname"
@@ -272,6 +279,7 @@ KINDS: dict[str, Kind] = {
         ),
         lambda v: DrugRow(**v),
         lambda r: (r.edition, r.code) if r.code else (r.edition, "", r.name, r.form),
+        _negotiated_is_b_class,
     ),
     "service": Kind(
         "service",
