@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -99,6 +100,20 @@ def test_report_is_one_static_file_with_inline_svg_charts(report):
     assert not re.search(r"(src|href)=", html)
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert set(re.findall(r'data-chart="(\w+)"', html)) == {"liabilities", "premium", "distribution", "cidl"}
+
+
+def test_example_figures_are_labelled_as_examples(report):
+    """A design's example values never pass for sourced figures: its source and example fields are in the
+    summary, and every premium-derived figure of a design whose premium is an example is marked (example)."""
+    summary = json.loads((report.parent / "summary.json").read_text(encoding="utf-8"))
+    for s in summary["designs"]:
+        assert s["source"]
+        assert "premium_fen" in s["example_values"]
+    html = report.read_text(encoding="utf-8")
+    assert "Sources of the designs" in html
+    premium_row = re.search(r"<tr><th>premium per member \(元\)</th>(.*?)</tr>", html)
+    assert premium_row is not None
+    assert premium_row.group(1).count("(example)") == len(summary["designs"])
 
 
 def test_headless_browser_shows_the_charts(report):

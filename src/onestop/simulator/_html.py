@@ -114,13 +114,25 @@ def _distribution(summaries: list[dict[str, Any]]) -> str:
     return "".join(out)
 
 
+_EXAMPLE_MARK = " (example)"
+
+
+def _premium_is_example(s: dict[str, Any]) -> bool:
+    return "premium_fen" in s.get("example_values", ())
+
+
+def _if_example(s: dict[str, Any], text: str) -> str:
+    """A premium-derived figure, marked when the design's premium is an example value."""
+    return text + _EXAMPLE_MARK if _premium_is_example(s) else text
+
+
 def _table(summaries: list[dict[str, Any]]) -> str:
     rows: list[tuple[str, list[str]]] = [
         ("enrolled members", [f"{s['enrolled_members']:,}" for s in summaries]),
-        ("premium per member (元)", [yuan(s["premium_per_member_fen"]) for s in summaries]),
-        ("premium income (元)", [yuan(s["premium_fen"]) for s in summaries]),
+        ("premium per member (元)", [_if_example(s, yuan(s["premium_per_member_fen"])) for s in summaries]),
+        ("premium income (元)", [_if_example(s, yuan(s["premium_fen"])) for s in summaries]),
         ("payout (元)", [yuan(s["payout_fen"]) for s in summaries]),
-        ("loss ratio", [s["loss_ratio"] for s in summaries]),
+        ("loss ratio", [_if_example(s, s["loss_ratio"]) for s in summaries]),
         ("break-even premium (元)", [yuan(s["break_even_premium_fen"]) for s in summaries]),
         ("claims paid", [f"{s['claims_paid']:,}" for s in summaries]),
         ("members paid", [f"{s['member_payout']['members_paid']:,}" for s in summaries]),
@@ -187,6 +199,16 @@ def render_html(summary: dict[str, Any]) -> str:
                 _wan,
             )
         )
+    sources = "".join(
+        f"<li><b>{escape(s['code'])}</b>: {escape(str(s.get('source', '')))}"
+        + (
+            f" — example values, not sourced figures: {escape(', '.join(s['example_values']))}"
+            if s.get("example_values")
+            else ""
+        )
+        + "</li>"
+        for s in designs
+    )
     pop = summary.get("population", {})
     assumptions = "".join(
         f"<li><code>{escape(str(k))}</code>: {escape(str(v))}</li>" for k, v in summary.get("assumptions", {}).items()
@@ -207,6 +229,8 @@ svg.chart {{ display: block; margin: 18px 0; background: #fff; border: 1px solid
 {pop.get("members", 0):,} members, {pop.get("claims", 0):,} claims. Amounts in yuan (元), computed to the fen.</p>
 {_table(designs)}
 {"".join(charts)}
+<h2>Sources of the designs</h2><ul class="note">{sources}</ul>
+<p class="note">A figure marked (example) derives from an example value of its design, not from a sourced one.</p>
 <h2>Assumptions</h2><ul class="note">{assumptions or "<li>population from files</li>"}</ul>
 </body></html>
 """

@@ -121,6 +121,10 @@ def design_summary(result: DesignResult, *, without_pre_existing_ratio: DesignRe
     return {
         "code": d.code,
         "name": d.name,
+        # Where the design's figures come from, and which of them are examples rather than sourced: a
+        # premium marked here makes the premium income, loss ratio and break-even examples too.
+        "source": d.source,
+        "example_values": list(d.example_values),
         "mode": result.mode,
         "members": len(result.member_ids),
         "enrolled_members": enrolled,
