@@ -402,6 +402,16 @@ class Settling(GatewayBase):
                 )
                 leg.dirty = False
 
+    def _finish_calls(self, conn: Connection, flow: _Flow) -> None:
+        """Close the ``adapter_calls`` rows of the settle calls this flow sent, with each leg's outcome."""
+        for leg in flow.legs:
+            if leg.payer == "local" or leg.reason == "PAYER_NOT_CONFIGURED":
+                continue  # never sent: no call row
+            if leg.status in (LegStatus.NEW.value, LegStatus.CALLED.value):
+                continue
+            answered = leg.status in (*_STANDING, LegStatus.DECLINED.value)
+            self.store.finish_calls(conn, leg.reference, "settle", "done" if answered else "failed", leg.status)
+
     def _write_outcome(
         self,
         conn: Connection,
@@ -419,6 +429,8 @@ class Settling(GatewayBase):
         """
         rows = rows or _OutcomeRows.of(flow.sid, settlement, outcome)
         self._flush_legs(conn, flow)
+        if not fresh:
+            self._finish_calls(conn, flow)
         self.store.insert_lines(conn, rows.lines)
         self.store.apply_accumulators(conn, f"{flow.sid}:settle", flow.person, rows.deltas, fresh=fresh)
         if not fresh:
@@ -596,6 +608,7 @@ class Settling(GatewayBase):
     def _fail(self, flow: _Flow, exc: OnestopError) -> None:
         with self.store.write() as conn:
             self._flush_legs(conn, flow)
+            self._finish_calls(conn, flow)
             self.store.update_settlement(
                 conn,
                 flow.sid,

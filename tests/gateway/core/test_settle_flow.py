@@ -166,6 +166,10 @@ def test_commercial_leg_pays_and_reversal_refunds_it_once(open_gateway: Open) ->
     assert leg.paid_fen > 0
     assert out.settlement.totals.commercial_fen == leg.paid_fen
     assert [c for c in ins.calls if c[0] == "settle"] == [("settle", leg.reference)]
+    with gw.store.read() as conn:
+        c = t.adapter_calls.c
+        calls = conn.execute(select(c.flow, c.state, c.outcome).where(c.leg_reference == leg.reference)).all()
+    assert [tuple(r) for r in calls] == [("settle", "done", "approved")]  # recorded sent, closed with the answer
     rev = gw.reverse(ME, out.settlement_id, "rev-1")
     assert ins.orders[leg.reference].cancelled
     assert rev.reversed_fen >= leg.paid_fen
