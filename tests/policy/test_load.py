@@ -107,6 +107,16 @@ def test_schema_documents_fields():
     assert "carried into every settlement" in schema["properties"]["label"]["description"]
 
 
+def test_schema_bounds_use_json_schema_keywords():
+    """Non-negative fen fields say "minimum": 0 (a validator ignores pydantic's "ge"), and no "ge"/"le" is left."""
+    schema = json.loads(policy_json_schema())
+    text = json.dumps(schema)
+    assert '"ge":' not in text
+    assert '"le":' not in text
+    fen = schema["$defs"]["AssistanceTerms"]["properties"]["annual_cap_fen"]
+    assert (fen["type"], fen["minimum"]) == ("integer", 0)
+
+
 def test_load_policy_reads_a_file(tmp_path):
     """load_policy reads a YAML file into the same policy as the packaged copy."""
     f = tmp_path / "tb.yaml"
