@@ -252,3 +252,31 @@ def test_a_cancellation_that_keeps_failing_lands_on_the_manual_queue_with_its_re
         assert not _breaches(rig, sent)
     finally:
         rig.close()
+
+
+def test_a_fund_reversal_that_keeps_failing_lands_on_the_manual_queue_with_its_reason(db_url: str):
+    """Reversal with every fund-channel undo failing: each fund leg is retried each pass, then ``manual`` with its
+    reason; the fund still holds the leg (a person must close it) and nothing else is out of line."""
+    rig = Rig(db_url, FaultPlan(5, rate=0.0), FaultPlan(5, rate=0.0))
+    try:
+        sent = _drive(rig, 5, 3, reverse_share=0.0)
+        settled = [sid for _b, sid in sent.values() if sid]
+        assert settled
+        rig.faulty_fund.plan = FaultPlan(
+            5, rate=1.0, weights={Fault.UNAVAILABLE: 1}, flows=frozenset({"cancel", "reversal"}), sticky_rate=1.0
+        )
+        for k, sid in enumerate(settled):
+            with contextlib.suppress(OnestopError):
+                rig.gw.reverse(ME, sid, f"rev-{k}")
+        budget = 4
+        rig.resolve(budget + 2, max_attempts=budget)
+        fund_manual = [r for r in rig.queue(state="manual") if r["kind"] != "commercial"]
+        fund_refs = {leg.reference for sid in settled for leg in rig.gw.get(ME, sid).legs if leg.kind.value == "basic"}
+        assert {r["reference"] for r in fund_manual} == fund_refs
+        for row in fund_manual:
+            assert row["attempts"] >= budget
+            assert row["reason"] or row["last_error"]
+            assert rig.fund.live(row["reference"]), "the fund leg was never undone, so the fund still holds it"
+        assert not _breaches(rig, sent)
+    finally:
+        rig.close()
