@@ -4,9 +4,11 @@ Every input is either refused with a typed onestop error (InvalidRequest naming 
 NoEditionInForce, PolicyNotFound) or settles with every invariant of ``check_settlement`` holding.
 Anything else — an uncaught exception, a refusal without a field, a broken invariant — is a crash.
 
-Inputs are raw bytes (JSON as a hospital would send it) or, when the first byte is odd, structured
-edits of a valid seed bill (a field set to a fuzzed JSON value), so both the parser and the deeper
-validation and settlement paths are explored. Run::
+Inputs are raw bytes (JSON as a hospital would send it; first byte 0 mod 4), a serialised
+``onestop.v1.Bill`` as the gateway receives it over gRPC (first byte 2 mod 4: protobuf decode, then
+the gateway's ``bill_from_proto``), or, when the first byte is odd, structured edits of a valid seed
+bill (a field set to a fuzzed JSON value), so the parsers and the deeper validation and settlement
+paths are all explored. Run::
 
     python fuzz/fuzz_settle.py -runs=100000          # make test runs a short one
     python fuzz/fuzz_settle.py -max_total_time=3600  # make proof runs a long one
@@ -30,14 +32,20 @@ except ImportError:  # the Hypothesis fallback needs no atheris
 
 
 def _imports() -> None:
-    global InvalidRequest, NoEditionInForce, PolicyNotFound, check_settlement, default_catalogs
+    global InvalidRequest, NoEditionInForce, PolicyNotFound, ResourceExhausted, check_settlement, default_catalogs
     global parse_bill_json, policy_for, settle, synthetic_bill_doc, ItemTemplate
+    global DecodeError, bill_pb2, bill_from_proto, json_format
+    from google.protobuf import json_format
+    from google.protobuf.message import DecodeError
+
     from onestop.catalog import default_catalogs
     from onestop.domain import parse_bill_json
     from onestop.engine import check_settlement, settle
     from onestop.engine.synthetic import ItemTemplate, synthetic_bill_doc
-    from onestop.errors import InvalidRequest, NoEditionInForce, PolicyNotFound
+    from onestop.errors import InvalidRequest, NoEditionInForce, PolicyNotFound, ResourceExhausted
+    from onestop.gateway.convert import bill_from_proto
     from onestop.policy import policy_for
+    from onestop.v1 import bill_pb2
 
 
 if atheris is not None:
@@ -84,14 +92,38 @@ def _seed_doc(k: int) -> dict[str, Any]:
 SEEDS = [_seed_doc(k) for k in range(24)]
 
 
+def _refused(exc: Any) -> None:
+    if not exc.violations or not all(v.field for v in exc.violations):
+        raise AssertionError(f"refusal without a named field: {exc!r}") from None
+
+
 def check_one(data: bytes) -> None:
     """The property: a typed refusal, or a settlement whose invariants hold. Raises on anything else."""
     try:
         bill = parse_bill_json(data)
     except InvalidRequest as exc:
-        if not exc.violations or not all(v.field for v in exc.violations):
-            raise AssertionError(f"refusal without a named field: {exc!r}") from None
+        _refused(exc)
         return
+    _settles(bill)
+
+
+def check_proto(data: bytes) -> None:
+    """The same property for a serialised ``onestop.v1.Bill``, through the gateway's conversion."""
+    try:
+        msg = bill_pb2.Bill.FromString(data)
+    except DecodeError:
+        return  # grpc refuses undecodable bytes before any onestop code runs
+    try:
+        bill = bill_from_proto(msg, max_lines=5_000)
+    except ResourceExhausted:
+        return
+    except InvalidRequest as exc:
+        _refused(exc)
+        return
+    _settles(bill)
+
+
+def _settles(bill: Any) -> None:
     try:
         policy = policy_for(bill.patient.insured_region, bill.visit.discharge_date)
         result = settle(bill, _CATALOGS, policy)
@@ -154,6 +186,8 @@ def test_one_input(data: bytes) -> None:
     """Atheris entry point."""
     if data and data[0] & 1:
         check_one(structured(atheris.FuzzedDataProvider(data[1:])))
+    elif data and data[0] & 2:
+        check_proto(data[1:])
     else:
         check_one(data[1:])
 
@@ -184,6 +218,7 @@ def _hypothesis(runs: int) -> None:
     @given(st.one_of(st.binary(max_size=4096), edited()))
     def fuzz(data: bytes) -> None:
         check_one(data)
+        check_proto(data)
 
     fuzz()
     print(f"hypothesis fuzz: {runs} examples, no crash")  # noqa: T201 - a command-line tool reports
@@ -197,6 +232,8 @@ def write_seeds(directory: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for k, doc in enumerate(SEEDS):
         (out / f"seed-{k:02d}").write_bytes(b"\x00" + json.dumps(doc, ensure_ascii=False).encode())
+        proto = json_format.ParseDict(doc, bill_pb2.Bill()).SerializeToString()
+        (out / f"seed-proto-{k:02d}").write_bytes(b"\x02" + proto)
 
 
 def main(argv: list[str]) -> None:

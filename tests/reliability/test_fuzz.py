@@ -1,4 +1,4 @@
-"""Coverage-guided fuzzing of decode + validate + settle: a short run in make test, a long one in make proof."""
+"""Coverage-guided fuzzing of decode (JSON and the gateway's protobuf) + validate + settle: short in make test, long in make proof."""
 
 from __future__ import annotations
 
