@@ -47,6 +47,7 @@ CLAIM_COLUMNS = (
     "admission_date",
     "discharge_date",
     "principal_diagnosis",
+    "diagnoses",
     "medfee_sumamt_fen",
     "fund_paid_fen",
     "commercial_paid_fen",
@@ -148,6 +149,8 @@ def _rows(
         "admission_date": v.admission_date.isoformat(),
         "discharge_date": v.discharge_date.isoformat(),
         "principal_diagnosis": v.diagnoses[0].code if v.diagnoses else "",
+        # Every diagnosis, principal first: a product's pre-existing exclusion looks at all of them.
+        "diagnoses": ";".join(d.code for d in v.diagnoses),
         "medfee_sumamt_fen": int(s.totals.medfee_sumamt),
         "fund_paid_fen": by_payer["fund"],
         "commercial_paid_fen": by_payer["commercial"],

@@ -91,6 +91,12 @@ def test_export_csv_is_pseudonymous_and_complete(open_gateway: Open, db_url: str
     for c in claims:
         line_sum = sum(int(ln["amount_fen"]) for ln in lines if ln["settlement_id"] == c["settlement_id"])
         assert line_sum == int(c["medfee_sumamt_fen"])
+    # Every diagnosis travels (principal first), so a product's pre-existing rule sees the secondary ones too.
+    by_sid = {c["settlement_id"]: c for c in claims}
+    for k, name in enumerate(("outpatient_b_class.json", "inpatient_car_t_huiminbao.json")):
+        codes = [d["code"] for d in bill_doc(name)["visit"]["diagnoses"]]
+        assert by_sid[ids[k]]["diagnoses"].split(";") == codes
+        assert by_sid[ids[k]]["principal_diagnosis"] == codes[0]
 
 
 def test_export_withholds_prices_of_confidential_standards(open_gateway: Open, db_url: str, tmp_path: Path) -> None:
