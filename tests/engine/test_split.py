@@ -142,6 +142,20 @@ def test_dual_channel_purchase_needs_list_prescription_and_filing():
     assert split_basic(with_rx, off_list, filed).reasons == [Reason.DUAL_CHANNEL]
 
 
+def test_a_region_that_does_not_require_an_e_prescription_pays_without_one():
+    """dual_channel.requires_e_prescription: false — a 双通道 purchase without an e-prescription is paid."""
+    no_rx_needed = SplitContext(
+        **{
+            **{f: getattr(CTX, f) for f in CTX.__slots__},
+            "med_type": MedType.PHARMACY,
+            "dual_channel_filing_id": "BA1",
+            "dual_channel_needs_e_prescription": False,
+        }
+    )
+    on_list = entry("N", "乙", negotiated=True, dual_channel=True)
+    assert split_basic(one(line("1", "N", "100.00")), on_list, no_rx_needed).inscope == 9000
+
+
 def test_transition_window_paid_at_original_standard():
     """A removed negotiated drug inside its window: paid at its original standard (150.00 → 超限价 10.00)."""
     import datetime as dt

@@ -155,6 +155,7 @@ def resolve_and_split(
         default_b_ratio=terms.default_b_ratio,
         b_overrides=terms.b_overrides,
         dual_channel_needs_filing=terms.dual_channel_needs_filing,
+        dual_channel_needs_e_prescription=terms.dual_channel_needs_e_prescription,
         dual_channel_filing_id=p.registrations.dual_channel_filing_id,
     )
     work_leg, other_leg = _route(bill)

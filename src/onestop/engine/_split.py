@@ -58,6 +58,8 @@ class SplitContext:
     """The region's per-item 乙类 先行自付 ratios (national code → ratio); they win over the catalog's."""
     dual_channel_needs_filing: bool
     dual_channel_filing_id: str
+    dual_channel_needs_e_prescription: bool = True
+    """双通道 drugs need an electronic prescription (the region's ``dual_channel.requires_e_prescription``)."""
 
 
 @dataclass(slots=True)
@@ -147,7 +149,7 @@ def split_basic(line: BillLine, res: Resolution, ctx: SplitContext) -> Split:
     if ctx.med_type is MedType.PHARMACY and res.kind is ItemKind.DRUG:
         eligible = (
             res.dual_channel
-            and bool(line.e_prescription_id)
+            and (bool(line.e_prescription_id) or not ctx.dual_channel_needs_e_prescription)
             and (not ctx.dual_channel_needs_filing or bool(ctx.dual_channel_filing_id))
         )
         if not eligible:

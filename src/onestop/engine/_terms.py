@@ -32,6 +32,7 @@ class Terms:
     benefit_year_rule: str
     """discharge_date | admission_date | line_date."""
     dual_channel_needs_filing: bool
+    dual_channel_needs_e_prescription: bool
     account_first: bool
     """Personal account pays before commercial payers (else after them)."""
     meal_allowance_per_day_fen: int
@@ -111,6 +112,7 @@ def terms_from_policy(policy: Any, treatment: Any | None = None) -> Terms:
         treatment_policy_id=away.id if away is not None else policy.id,
         benefit_year_rule=str(policy.benefit_year_rule),
         dual_channel_needs_filing=policy.dual_channel.requires_filing,
+        dual_channel_needs_e_prescription=policy.dual_channel.requires_e_prescription,
         account_first=str(policy.account_order).startswith("funds_account"),
         meal_allowance_per_day_fen=int(policy.work_injury.meal_allowance_per_day_fen),
         work_injury_uncovered_payer=str(policy.work_injury.uncovered_payer),

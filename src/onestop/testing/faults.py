@@ -61,7 +61,7 @@ def crash_point(name: str) -> None:
     """Die with SIGKILL here when ``ONESTOP_CRASH_AT`` names this point (crash-recovery tests only).
 
     A host places one call at each point a crash test needs (``before_commit``, ``after_commit``,
-    ``in_adapter_call``, ``in_reversal``); with the variable unset the call is one dict lookup. SIGKILL,
+    ``in_adapter_call``, ``during_reversal``); with the variable unset the call is one dict lookup. SIGKILL,
     not an exception: no ``finally``, no flush, no rollback — exactly what ``kill -9`` does.
 
     Args:
