@@ -68,6 +68,25 @@ def test_synthetic_run_writes_summary_and_report(tmp_path):
     assert (out / "report.html").is_file()
 
 
+def test_assumptions_of_the_synthetic_population_are_set_from_the_command_line(tmp_path):
+    """--assume NAME=VALUE reaches the synthetic population (CAR-T uptake shows in the summary's assumptions and
+    CAR-T cells); an unknown name or a value out of bounds is refused naming it, and nothing is written."""
+    a = _design_file(tmp_path)
+    out = tmp_path / "out"
+    args = ["simulate", "--design", str(a), "--synthetic", "2000", "--seed", "3", "--out", str(out)]
+    res = CliRunner().invoke(main, [*args, "--assume", "car_t_uptake=0.004", "--assume", "cidl_drugs=[10,11]"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["assumptions"]["car_t_uptake"] == "0.004"
+    assert summary["designs"][0]["car_t"]["cells"] > 0
+    for bad, said in (("car_t_uptake=2", "car_t_uptake"), ("bogus=1", "no assumption 'bogus'"), ("seed", "NAME=VALUE")):
+        other = tmp_path / f"bad-{bad[:4]}"
+        res = CliRunner().invoke(main, [*args[:-1], str(other), "--assume", bad])
+        assert res.exit_code == 2
+        assert said in res.output
+        assert not other.exists()
+
+
 def test_file_population_in_both_modes_gives_the_same_summary(tmp_path):
     """--claims/--members read the files; exact and fast mode print and write the same figures."""
     m, c, _ = write_population(funded().population, tmp_path / "pop")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from onestop.errors import InvalidRequest
 from onestop.products import Design, load_design, load_product
@@ -42,6 +44,28 @@ def _design(spec: str) -> Design:
     return load_design(spec)
 
 
+def _synthetic_params(members: int, seed: int, assumptions: tuple[str, ...]) -> SyntheticParams:
+    """The synthetic population's parameters with ``NAME=VALUE`` assumptions, each checked by the model."""
+    values: dict[str, object] = {"members": members, "seed": seed}
+    for item in assumptions:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name or name in ("members", "seed"):
+            raise click.BadParameter(f"{item!r}: expected NAME=VALUE of a synthetic assumption", param_hint="--assume")
+        if name not in SyntheticParams.model_fields:
+            known = ", ".join(sorted(f for f in SyntheticParams.model_fields if f not in ("members", "seed")))
+            raise click.BadParameter(f"no assumption {name!r} (known: {known})", param_hint="--assume")
+        text = value.strip()
+        # Lists and tables (e.g. cidl_drugs=[1,2,3]) are JSON; a scalar stays text, so a decimal stays exact.
+        values[name] = json.loads(text) if text[:1] in "[{" and text else text
+    try:
+        # JSON mode: decimal text stays exact (never a float) and each value is checked against its bounds.
+        return SyntheticParams.model_validate_json(json.dumps(values))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise click.BadParameter(problems, param_hint="--assume") from None
+
+
 @click.command("simulate")
 @click.option("--design", "designs", multiple=True, required=True, help="Design YAML file, or a shipped design code.")
 @click.option("--claims", type=click.Path(dir_okay=False, path_type=Path), help="Claims file (.csv/.parquet).")
@@ -49,6 +73,13 @@ def _design(spec: str) -> Design:
 @click.option("--lines", type=click.Path(dir_okay=False, path_type=Path), help="Lines file (default: beside --claims).")
 @click.option("--synthetic", type=click.IntRange(min=1), help="Members of a synthetic population.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic population.")
+@click.option(
+    "--assume",
+    "assumptions",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A synthetic assumption (repeatable), e.g. car_t_uptake=0.003, cidl_uptake=0.05, cidl_drugs=[1,2,3].",
+)
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output directory.")
 @click.option("--mode", type=click.Choice(["exact", "fast"]), default="fast", show_default=True)
 @click.option("--engine", type=click.Choice(["local", "dask", "ray"]), default="local", show_default=True)
@@ -61,6 +92,7 @@ def simulate(
     lines: Path | None,
     synthetic: int | None,
     seed: int,
+    assumptions: tuple[str, ...],
     out: Path,
     mode: str,
     engine: str,
@@ -76,7 +108,9 @@ def simulate(
         if synthetic is None and not (claims and members):
             raise click.UsageError("give --claims and --members, or --synthetic N")
         pop = read_population(claims, members, lines) if claims and members else None
-        params = SyntheticParams(members=synthetic, seed=seed) if synthetic is not None else None
+        if assumptions and synthetic is None:
+            raise click.UsageError("--assume sets assumptions of a --synthetic population")
+        params = _synthetic_params(synthetic, seed, assumptions) if synthetic is not None else None
         run = run_simulation(
             loaded,
             population=pop,
