@@ -115,7 +115,7 @@ def _channel_factory(name: str, spec: ChannelSpec) -> Any:
 
 
 def gateway_config(settings: ServeSettings, **overrides: Any) -> GatewayConfig:
-    """The :class:`GatewayConfig` the settings describe (database, keys, insurers, fund channels and routes)."""
+    """The :class:`GatewayConfig` the settings describe (database, keys, catalogs, insurers, fund channels, routes)."""
     values: dict[str, Any] = {
         "database_url": settings.database_url,
         "pseudonym_key": settings.pseudonym_key.get_secret_value().encode(),
@@ -126,6 +126,10 @@ def gateway_config(settings: ServeSettings, **overrides: Any) -> GatewayConfig:
         "data_key": settings.data_key.get_secret_value(),
         "data_dir": settings.data_dir,
     }
+    if settings.catalog_url:
+        from onestop.catalog import open_catalogs
+
+        values["catalogs"] = open_catalogs(settings.catalog_url)
     values.update(overrides)
     return GatewayConfig(**values)
 
