@@ -2,7 +2,8 @@
 
 Cases: load validation; happy settle with a leg of a declared kind; pre-settle = settle; replay
 with the same reference; a lost settle answer is never re-sent and is undone by reversal (or
-cancel); cancel and its idempotence; integrity of the reference echo; unsupported flows.
+cancel); cancel and its idempotence; integrity of the reference echo and of the leg's amounts;
+secrets of the config never reach a log event; unsupported flows.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pytest
+import structlog.testing
 from pydantic import SecretStr
 
 from onestop.domain.bill import Bill
 from onestop.domain.codes import CertType
 from onestop.domain.offer import AnswerStatus
 from onestop.errors import IntegrityViolation, PayerTimeout, UnsupportedFlow
+from onestop.money import Fen
 from onestop.sdk import (
     CHANNEL_REQUIRED,
     AccumulatorsInput,
@@ -62,10 +65,13 @@ class ChannelFixtures:
 class _Settle:
     """Wraps a channel's settle: counts sends, optionally loses the answer or rewrites the reference."""
 
-    def __init__(self, inner: FundChannel, *, lose_answer: bool = False, misreference: bool = False) -> None:
+    def __init__(
+        self, inner: FundChannel, *, lose_answer: bool = False, misreference: bool = False, inflate: bool = False
+    ) -> None:
         self._inner = inner
         self.lose_answer = lose_answer
         self.misreference = misreference
+        self.inflate = inflate
         self.sent = 0
 
     def __getattr__(self, item: str) -> Any:
@@ -78,6 +84,10 @@ class _Settle:
             raise PayerTimeout("answer lost after the settle took effect", payer=self._inner.name, flow="settle")
         if self.misreference:
             return res.model_copy(update={"reference": inp.reference + "-other"})
+        if self.inflate and res.leg is not None:
+            # A leg claiming more than the whole bill: what a broken or hostile channel might answer.
+            total = sum(int(line.amount_fen) for line in inp.bill.lines)
+            return res.model_copy(update={"leg": res.leg.model_copy(update={"medfee_sumamt": Fen(total + 100)})})
         return res
 
 
@@ -215,6 +225,44 @@ class _ChannelKit:
                 )
 
         self.run(body)
+
+    def test_a_leg_larger_than_its_bill_is_rejected(self) -> None:
+        """A settle result whose leg totals more than the bill is an IntegrityViolation, never a paid leg."""
+
+        async def body(ch: FundChannel, clock: FakeClock) -> None:
+            with pytest.raises(IntegrityViolation):
+                await ChannelCaller(_Settle(ch, inflate=True), clock=clock).settle(
+                    ChannelSettleInput(reference=_ref("big"), bill=self.fixtures.bill), reversal_reference=_ref("r")
+                )
+
+        self.run(body)
+
+    def test_secrets_never_reach_a_log_event(self) -> None:
+        """No secret of the channel's config (any SecretStr field) appears in what a settle and a cancel log."""
+        config = self.make_config()
+        secrets = [
+            v.get_secret_value()
+            for v in (getattr(config, f) for f in type(config).model_fields)
+            if isinstance(v, SecretStr)
+        ]
+        ref = _ref("secret")
+
+        async def body(ch: FundChannel, clock: FakeClock) -> None:
+            c = ChannelCaller(ch, clock=clock)
+            res = await c.settle(
+                ChannelSettleInput(reference=ref, bill=self.fixtures.bill), reversal_reference=_ref("r")
+            )
+            await c.call(
+                ChannelFlow.CANCEL, ChannelCancelInput(reference=_ref("c"), original_reference=ref, setl_id=res.setl_id)
+            )
+
+        with structlog.testing.capture_logs() as events:
+            self.run(body)
+        assert events, "the caller logs every call"
+        text = repr(events)
+        for secret in secrets:
+            if secret:
+                assert secret not in text
 
     def test_unsupported_flows_raise(self) -> None:
         """Every optional flow not declared raises UnsupportedFlow, from the channel and from the caller."""
