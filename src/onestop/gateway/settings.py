@@ -94,7 +94,7 @@ class ServeSettings(_Model):
     tls_key: Path | None = None
     client_ca: Path | None = None
     """CA of the hospitals' client certificates: when set, every connection must present one (mTLS)."""
-    max_message_bytes: Annotated[int, Field(ge=1024)] = 8 * 1024 * 1024
+    max_message_bytes: Annotated[int, Field(ge=1024)] = 4 * 1024 * 1024
     """Largest request accepted; larger ones get RESOURCE_EXHAUSTED."""
     max_lines: Annotated[int, Field(ge=1, le=5000)] = 5000
     """Most lines a bill may have; more get RESOURCE_EXHAUSTED."""
