@@ -363,3 +363,36 @@ def test_an_away_hospital_is_ranked_by_its_own_regions_tiers_and_paid_at_the_ins
     assert seen == ["三级"]
     assert treatment_policy_for("330100", "330100", dt.date(2026, 3, 1)) is None  # at home: no treatment policy
     assert treatment_policy_for("990900", "330100", dt.date(2026, 3, 1)) is None  # a region without a policy
+
+
+def test_a_registered_two_diseases_drug_is_paid_under_the_two_diseases_terms():
+    """两病 (居民, general outpatient): a registered hypertension patient's 两病 drug is paid at the 两病 ratio
+    (60 %), the same drug without the registration at the general outpatient one (50 %)."""
+    from onestop.catalog import AuditHit
+
+    cat = FakeCatalog({"TD": entry("TD", "甲", two_diseases=True)})
+    visit = {
+        "med_type": "11",
+        "admission_date": "2026-03-02",
+        "discharge_date": "2026-03-02",
+        "diagnoses": [{"code": "I10.x00"}],
+    }
+    patient = {"insutype": "390", "psn_type": "21"}
+    registered = bill(
+        [line("1", "TD", "100.00")], visit=visit, patient={**patient, "registrations": {"two_diseases": ["I10"]}}
+    )
+    plain = bill([line("1", "TD", "100.00")], visit=visit, patient=patient)
+    s = settle(registered, cat, TB)
+    check_settlement(s)
+    assert "two_diseases" in s.basic.benefit_kind
+    assert s.basic.hifp_pay == 6_000
+    other = settle(plain, cat, TB)
+    assert "two_diseases" not in other.basic.benefit_kind
+    assert other.basic.hifp_pay == 5_000
+    # An NHSA 两库 rule hit is a warning on the settlement, never a refusal: the line is paid all the same.
+    hit = FakeCatalog(
+        {"TD": entry("TD", "甲", two_diseases=True)}, audit_hits=(AuditHit("b1_drug_age_limit", "1", "age limit"),)
+    )
+    warned = settle(registered, hit, TB)
+    assert "b1_drug_age_limit:1: age limit" in warned.warnings
+    assert warned.basic.hifp_pay == 6_000
