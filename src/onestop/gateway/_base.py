@@ -386,7 +386,12 @@ class GatewayBase:
 
     # -- undoing a leg at its payer ---------------------------------------------------------------
 
-    def _undo_fund(self, sid: str, leg: _Leg) -> bool:
+    def _call_timeout(self, timeout_at: float | None) -> float:
+        """Seconds an undo call may take: the policy's bound, cut to what the caller still waits."""
+        cap = self.config.call_policy.timeout_s * 2
+        return cap if timeout_at is None else max(0.001, min(cap, timeout_at - time.monotonic()))
+
+    def _undo_fund(self, sid: str, leg: _Leg, *, timeout_at: float | None = None) -> bool:
         """Cancel a standing channel fund leg with its own reference; queue it when that does not finish."""
         caller = self._channels.get(leg.kind)
         undo_ref = leg.reference + ":undo"
@@ -403,7 +408,7 @@ class GatewayBase:
                         ChannelFlow.CANCEL,
                         ChannelCancelInput(reference=undo_ref, original_reference=leg.reference, setl_id=leg.setl_id),
                     ),
-                    self.config.call_policy.timeout_s * 2,
+                    self._call_timeout(timeout_at),
                 )
                 outcome = str(res.outcome)
                 ok = outcome in ("cancelled", "nothing_to_cancel", "reversed", "nothing_to_reverse")
@@ -428,7 +433,7 @@ class GatewayBase:
                 )
         return ok
 
-    def _cancel_commercial(self, sid: str, leg: _Leg, *, reason: str) -> bool:
+    def _cancel_commercial(self, sid: str, leg: _Leg, *, reason: str, timeout_at: float | None = None) -> bool:
         caller = self._insurers.get(leg.payer)
         with self.store.write() as conn:
             self.store.record_call(conn, sid, leg.reference, leg.payer, "cancel", leg.reference)
@@ -438,7 +443,7 @@ class GatewayBase:
             try:
                 res = self._loop.run(
                     caller.cancel(CancelInput(reference=leg.reference, payer=leg.payer, reason=reason)),
-                    self.config.call_policy.timeout_s * 2,
+                    self._call_timeout(timeout_at),
                 )
                 outcome = res.outcome.value
                 ok = res.outcome in (CancelOutcome.CANCELLED, CancelOutcome.REFUNDED, CancelOutcome.NOTHING_TO_CANCEL)

@@ -35,10 +35,15 @@ __all__ = ["Reversing"]
 class Reversing(GatewayBase):
     """Reverse (see :class:`onestop.gateway.Gateway`)."""
 
-    def reverse(self, caller: Caller, settlement_id: str, request_id: str) -> ReverseOutcome:
+    def reverse(
+        self, caller: Caller, settlement_id: str, request_id: str, *, deadline: float | None = None
+    ) -> ReverseOutcome:
         """Undo every leg with its own reference and apply negative accumulator deltas; idempotent.
 
         Reversing twice (with any request id) returns the first reversal's answer, ``replayed=True``.
+        ``deadline`` (seconds the caller still waits) cuts the payers' undo calls and the wait for a
+        reversal already running; a leg whose undo did not finish in time stays ``reversing`` on the
+        resolver queue, and the reversal stands.
 
         Raises:
             NotFound: No such settlement for this hospital.
@@ -48,13 +53,14 @@ class Reversing(GatewayBase):
         row = self._own_row(caller, settlement_id)
         hospital = caller.hospital_code
         fp = hashlib.sha256(f"reverse\x00{settlement_id}".encode()).digest()
-        doc = self._replay(hospital, request_id, "reverse", fp, None)
+        timeout_at = time.monotonic() + deadline if deadline is not None else None
+        doc = self._replay(hospital, request_id, "reverse", fp, deadline)
         if doc is not None:
             return ReverseOutcome.model_validate_json(json.dumps(doc["outcome"])).model_copy(update={"replayed": True})
         with self.store.read() as conn:
             rev = self.store.reversal(conn, settlement_id)
         if rev is not None:
-            return self._stored_reversal(settlement_id)
+            return self._stored_reversal(settlement_id, deadline)
         if row._mapping["status"] != SettlementStatus.SETTLED.value:
             raise InvalidState(
                 f"a {row._mapping['status']} settlement cannot be reversed", metadata={"settlement_id": settlement_id}
@@ -64,19 +70,19 @@ class Reversing(GatewayBase):
                 self.store.insert_key(conn, hospital, request_id, "reverse", fp, settlement_id)
                 self.store.insert_reversal(conn, settlement_id, hospital, request_id, self._today())
         except IntegrityError:
-            doc = self._replay(hospital, request_id, "reverse", fp, None)
+            doc = self._replay(hospital, request_id, "reverse", fp, deadline)
             if doc is not None:
                 return ReverseOutcome.model_validate_json(json.dumps(doc["outcome"])).model_copy(
                     update={"replayed": True}
                 )
-            return self._stored_reversal(settlement_id)
+            return self._stored_reversal(settlement_id, deadline)
         try:
-            return self._reverse_run(settlement_id)
+            return self._reverse_run(settlement_id, timeout_at=timeout_at)
         finally:
             self._notify()
 
-    def _stored_reversal(self, settlement_id: str) -> ReverseOutcome:
-        deadline = time.monotonic() + 30.0
+    def _stored_reversal(self, settlement_id: str, wait: float | None = None) -> ReverseOutcome:
+        deadline = time.monotonic() + (min(wait, 30.0) if wait is not None else 30.0)
         while True:
             with self.store.read() as conn:
                 rev = self.store.reversal(conn, settlement_id)
@@ -90,7 +96,7 @@ class Reversing(GatewayBase):
             with self._done:
                 self._done.wait(0.05)
 
-    def _reverse_run(self, settlement_id: str) -> ReverseOutcome:
+    def _reverse_run(self, settlement_id: str, *, timeout_at: float | None = None) -> ReverseOutcome:
         with self.store.read() as conn:
             row = self.store.settlement(conn, settlement_id)
             legs = [_Leg.from_row(r) for r in self.store.legs(conn, settlement_id)]
@@ -112,12 +118,12 @@ class Reversing(GatewayBase):
                 if leg.paid_fen == 0:
                     leg.set(status=LegStatus.REVERSED.value)
                     continue
-                ok = self._cancel_commercial(settlement_id, leg, reason="REVERSAL")
+                ok = self._cancel_commercial(settlement_id, leg, reason="REVERSAL", timeout_at=timeout_at)
             elif leg.payer == "local":
                 leg.set(status=LegStatus.REVERSED.value)
                 ok = True
             else:
-                ok = self._undo_fund(settlement_id, leg)
+                ok = self._undo_fund(settlement_id, leg, timeout_at=timeout_at)
             del ok  # a leg that did not finish stays REVERSING, on the resolver queue
         reversed_fen = sum(leg.paid_fen for leg in legs if leg.status == LegStatus.REVERSED.value)
         outcome = ReverseOutcome(

@@ -186,13 +186,15 @@ def _plan(gw: Gateway, m: Any, bill: Bill, legs: list[_Leg], payer: str, ref: st
     return _Plan(settlement, offer, target, legs)
 
 
-def supplement(gw: Gateway, caller: Caller, settlement_id: str, payer: str, request_id: str) -> SettleOutcome:
+def supplement(
+    gw: Gateway, caller: Caller, settlement_id: str, payer: str, request_id: str, deadline: float | None = None
+) -> SettleOutcome:
     """See :meth:`onestop.gateway.Gateway.supplement`."""
     _check_request_id(request_id)
     row = gw._own_row(caller, settlement_id)
     hospital = caller.hospital_code
     fp = _fingerprint(settlement_id, payer)
-    doc = gw._replay(hospital, request_id, "supplement", fp, None)
+    doc = gw._replay(hospital, request_id, "supplement", fp, deadline)
     if doc is not None:
         return SettleOutcome.model_validate_json(json.dumps(doc["outcome"])).model_copy(update={"replayed": True})
     m = row._mapping
@@ -222,11 +224,13 @@ def supplement(gw: Gateway, caller: Caller, settlement_id: str, payer: str, requ
             gw.store.insert_legs(conn, [leg.row(settlement_id)])
             gw.store.record_call(conn, settlement_id, ref, payer, "settle", ref)
     except IntegrityError:
-        doc = gw._replay(hospital, request_id, "supplement", fp, None)
+        doc = gw._replay(hospital, request_id, "supplement", fp, deadline)
         if doc is None:
             raise InvalidState("a supplement of this leg is already running") from None
         return SettleOutcome.model_validate_json(json.dumps(doc["outcome"])).model_copy(update={"replayed": True})
-    answer, to_cancel = lg.settle_commercial(gw._loop, ins, plan.offer, gw.config.call_policy.settle_timeout_s)
+    cap = gw.config.call_policy.settle_timeout_s
+    left = cap if deadline is None else max(0.001, min(cap, deadline))
+    answer, to_cancel = lg.settle_commercial(gw._loop, ins, plan.offer, left)
     crash_point("in_adapter_call")
     return _finish(gw, settlement_id, plan, leg, answer, to_cancel, (hospital, request_id), release=False)
 

@@ -196,14 +196,19 @@ class Gateway(Settling, Reversing, Reading):
 
     # -- supplement --------------------------------------------------------------------------------
 
-    def supplement(self, caller: Caller, settlement_id: str, payer: str, request_id: str) -> SettleOutcome:
+    def supplement(
+        self, caller: Caller, settlement_id: str, payer: str, request_id: str, *, deadline: float | None = None
+    ) -> SettleOutcome:
         """Supplementary settlement of a commercial leg that was unpaid at the cashier.
+
+        ``deadline`` (seconds the caller still waits) cuts the payer call; an answer still unknown then
+        is resolved by query later, never by a second send.
 
         Raises:
             NotFound: No such settlement for this hospital.
             InvalidState: The leg is paid, still open at the resolver, or the settlement is not SETTLED.
         """
-        out: SettleOutcome = supplement(self, caller, settlement_id, payer, request_id)
+        out: SettleOutcome = supplement(self, caller, settlement_id, payer, request_id, deadline)
         return out
 
     # -- resolver, DRG ------------------------------------------------------------------------------

@@ -97,7 +97,7 @@ class SettlementServicer(settlement_service_pb2_grpc.SettlementServiceServicer):
         """Reverse every leg of a settlement of the caller's hospital."""
         sid = _required(request.settlement_id, "settlement_id")
         structlog.contextvars.bind_contextvars(settlement_id=sid)
-        outcome = self.gateway.reverse(current_caller(), sid, request.request_id)
+        outcome = self.gateway.reverse(current_caller(), sid, request.request_id, deadline=_deadline(context))
         return _pb.ReverseResponse(**to_dict(outcome, _pb.ReverseResponse.DESCRIPTOR))
 
     def Supplement(self, request: Any, context: grpc.ServicerContext) -> Any:
@@ -105,7 +105,7 @@ class SettlementServicer(settlement_service_pb2_grpc.SettlementServiceServicer):
         sid = _required(request.settlement_id, "settlement_id")
         structlog.contextvars.bind_contextvars(settlement_id=sid)
         payer = _required(request.payer, "payer")
-        outcome = self.gateway.supplement(current_caller(), sid, payer, request.request_id)
+        outcome = self.gateway.supplement(current_caller(), sid, payer, request.request_id, deadline=_deadline(context))
         return _pb.SupplementResponse(**to_dict(outcome, _pb.SupplementResponse.DESCRIPTOR))
 
     def GetSettlement(self, request: Any, context: grpc.ServicerContext) -> Any:

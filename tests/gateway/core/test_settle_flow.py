@@ -179,6 +179,29 @@ def test_commercial_leg_pays_and_reversal_refunds_it_once(open_gateway: Open) ->
     assert [c[0] for c in ins.calls].count("cancel") == 1
 
 
+def test_a_reversal_is_cut_to_the_callers_deadline_and_the_slow_leg_left_to_the_resolver(open_gateway: Open) -> None:
+    """An insurer whose cancel hangs: with a 0.3 s deadline the reversal answers (the payers' own bound is a
+    minute), the reversal stands, and the leg stays reversing on the resolver's queue instead of holding the call."""
+    import time
+
+    from onestop.sdk import CallPolicy
+
+    doc, ins = _huiminbao()
+    gw = open_gateway(insurers={"huiminbao": ins}, call_policy=CallPolicy(timeout_s=60.0, settle_timeout_s=60.0))
+    bill = make_bill(doc)
+    out = gw.settle(ME, "r-dl", bill, fp(bill))
+    ins.script("cancel", FakeStep(delay_s=3_600))  # on the insurer's fake clock: it never answers
+    t0 = time.monotonic()
+    rev = gw.reverse(ME, out.settlement_id, "rev-dl", deadline=0.3)
+    assert time.monotonic() - t0 < 30  # not the two minutes the policy alone would allow
+    leg = next(g for g in rev.legs if g.kind.value == "commercial")
+    assert leg.status is LegStatus.REVERSING
+    with gw.store.read() as conn:
+        queued = {(q.reference, q.state) for q in gw.store.queue_entries(conn, out.settlement_id)}
+    assert (leg.reference, "open") in queued
+    assert gw.get(ME, out.settlement_id).status is SettlementStatus.REVERSED
+
+
 def test_declined_and_unknown_commercial_legs_leave_the_patient_paying(open_gateway: Open) -> None:
     """A declined leg says why; an unknown one is unpaid now, queued, and the resolver cancels it."""
     doc, ins = _huiminbao()
