@@ -233,3 +233,15 @@ def test_every_result_has_a_trace_ending_in_its_reason() -> None:
     for r in (grouped("J18.900"), grouped("K35.900"), grouped("J18.900", procedures=("47.0901",))):
         assert r.trace
         assert r.trace[-1] == r.reason
+
+
+def test_the_trace_says_why_an_adrg_listing_the_cases_procedure_was_not_taken():
+    """Ischaemic colitis with an appendicectomy: GD1 (perforated appendicitis) lists 47.0901 but not the principal,
+    and the trace says so before naming GD2, the ADRG taken."""
+    r = grouped("K55.900x004", procedures=("47.0901",))
+    assert r.drg == "GD25"
+    missed = [t for t in r.trace if t.startswith("ADRG GD1")]
+    assert missed == [
+        "ADRG GD1 伴穿孔、化脓、坏疽等阑尾切除术 not taken (lists 47.0901): principal K55.900x004 is not in its diagnosis list"
+    ]
+    assert r.trace.index(missed[0]) < next(i for i, t in enumerate(r.trace) if t.startswith("ADRG GD2"))

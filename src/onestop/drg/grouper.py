@@ -239,6 +239,24 @@ class ChsDrg11Grouper:
             parts.append(f"principal {principal} in its diagnosis list")
         return "; ".join(parts)
 
+    def _rule_missed(self, rule: AdrgRule, principal: str, diagnoses: set[str], procset: frozenset[str]) -> str | None:
+        """Why a procedure ADRG the case's procedures point at was not taken (one trace line), or None.
+
+        Only rules that list one of the case's procedures are explained: a trace names the candidates a
+        coder would look at, not every ADRG of the MDC.
+        """
+        if not rule.procedure_driven:
+            return None
+        listed = sorted({p for alternative in rule.procedures for codes in alternative for p in procset & codes})
+        if not listed:
+            return None
+        head = f"ADRG {rule.adrg} {rule.name} not taken (lists {'+'.join(listed)}): "
+        if rule.principal is not None and principal not in rule.principal:
+            return head + f"principal {principal} is not in its diagnosis list"
+        if rule.any_diagnosis is not None and not (diagnoses & rule.any_diagnosis):
+            return head + "no diagnosis of the case is in its diagnosis list"
+        return head + "its procedure combination is not complete"
+
     def _pre_mdc_a(
         self, case: Case, procset: frozenset[str], candidates: list[AdrgRule], trace: list[str]
     ) -> AdrgRule | None:
@@ -331,6 +349,9 @@ class ChsDrg11Grouper:
                 if met is not None:
                     trace.append(met)
                     return rule
+                missed = self._rule_missed(rule, principal, diagnoses, procset)
+                if missed is not None:
+                    trace.append(missed)
         or_left = sorted(procset & self.tables.or_procedures)
         if or_left:
             mdc = mdcs[0]
