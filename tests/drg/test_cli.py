@@ -54,7 +54,21 @@ def test_results_one_row_per_case_in_the_fixed_columns(tmp_path: Path) -> None:
     assert (a4["drg"], a4["special_review"]) == ("RB25", "1")
     assert "CIDL" in a4["reason"]
     assert "sex" in by_id["A5"]["reason"]
+    assert "line 6" in by_id["A5"]["reason"]  # refused by the grouper, not the parser: the line is named all the same
     assert "5 cases" in err
+
+
+def test_a_row_of_the_wrong_width_is_invalid_naming_its_line(tmp_path: Path) -> None:
+    """A row with a surplus field (a comma inside a code) or cut short is invalid with its line and both widths,
+    not grouped on shifted or empty fields; a badly shaped code refused by the grouper names its line too."""
+    width = len(HEADER.split(","))
+    rows = [ROWS[0] + ",extra", ROWS[0].rsplit(",", 8)[0], ROWS[0].replace("J18.900|", "j18.900|", 1)]
+    code, out, _err = _run(tmp_path, "\n".join([HEADER, *rows]) + "\n")
+    assert code == 0
+    assert [r["status"] for r in out] == ["invalid", "invalid", "invalid"]
+    assert out[0]["reason"] == f"invalid: line 2: {width + 1} fields, the header has {width}"
+    assert out[1]["reason"] == f"invalid: line 3: {width - 8} fields, the header has {width}"
+    assert out[2]["reason"].startswith("invalid: line 4: ")
 
 
 def test_trace_file_has_one_json_line_per_case(tmp_path: Path) -> None:

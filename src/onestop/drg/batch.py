@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TextIO
 
 from onestop.drg.api import group_with
@@ -27,6 +27,9 @@ class BatchRow:
     line: int
     result: GroupResult
     payment: Payment | None
+
+
+_ROW_FAULTS = (GroupStatus.INVALID, GroupStatus.MISSING_DATA, GroupStatus.SEX_CONFLICT)
 
 
 def _bare(case_id: str, status: GroupStatus, reason: str) -> GroupResult:
@@ -54,8 +57,17 @@ def group_csv(
     if absent:
         raise InvalidRequest(f"{source}: header lacks required columns {', '.join(absent)}")
     cache: dict[tuple[str, dt.date], DrgSettings | NoGrouper] = {}
+    width = len(reader.fieldnames or ())
     for row in reader:
         line = reader.line_num
+        # DictReader files surplus fields under None and fills missing ones with None: a row of the wrong
+        # width is malformed (a comma inside a code, a cut line), not a case with empty fields.
+        fields = width + len(row.get(None) or ()) - sum(1 for k, v in row.items() if k is not None and v is None)
+        if fields != width:
+            case_id = str(row.get("case_id") or "")
+            why = f"invalid: line {line}: {fields} fields, the header has {width}"
+            yield BatchRow(line, _bare(case_id, GroupStatus.INVALID, why), None)
+            continue
         try:
             case = parse_case_row(row, line)
         except RowError as exc:
@@ -87,4 +99,9 @@ def _one(
     if isinstance(settings, NoGrouper):
         return BatchRow(line, _bare(case.case_id, GroupStatus.NO_GROUPER, settings.message), None)
     result = group_with(case, settings)
+    if result.status in _ROW_FAULTS and f"line {line}" not in result.reason:
+        # The grouper knows codes, not files: the batch says on which line the refused case stands.
+        head, sep, rest = result.reason.partition(": ")
+        detail = rest if sep and head == result.status.value else result.reason
+        result = replace(result, reason=f"{result.status.value}: line {line}: {detail}")
     return BatchRow(line, result, pay(result, case, settings))
