@@ -84,3 +84,15 @@ def test_cli_usage_errors():
     runner = CliRunner()
     assert runner.invoke(catalog, ["lookup", "--code", "X", "--name", "Y", "--at", "2026-01-01"]).exit_code == 2
     assert runner.invoke(catalog, ["lookup", "--code", "X", "--form", "片", "--at", "2026-01-01"]).exit_code == 2
+
+
+def test_lookup_by_name_finds_a_drug_inside_its_transition_window():
+    """贝那鲁肽注射液 left the national list with the 2025 edition; Jilin pays it to 2026-06-30. A lookup by name
+    finds it there on the window's last day (as by code) and not the day after."""
+    cats = default_catalogs()
+    on_last = cats.lookup(name="贝那鲁肽注射液", at=dt.date(2026, 6, 30), region="220100")
+    by_code = cats.lookup(code="XA10BJFX900100000000000", at=dt.date(2026, 6, 30), region="220100")
+    assert [e.national_code for e in on_last.entries] == [e.national_code for e in by_code.entries]
+    assert on_last.entries
+    after = cats.lookup(name="贝那鲁肽注射液", at=dt.date(2026, 7, 1), region="220100")
+    assert not after.entries

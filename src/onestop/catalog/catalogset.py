@@ -783,15 +783,28 @@ class CatalogSet:
             if ed is None:
                 raise NoEditionInForce(f"no drug catalog edition is in force on {at}")
             wanted = form_class(form) if form else ""
-            for row in self._drug_by_key.get((ed.row.edition, generic_key(name)), ()):
+            key = generic_key(name)
+            seen: set[str] = set()
+            for row in self._drug_by_key.get((ed.row.edition, key), ()):
                 if not forms_agree(wanted, form_class(row.form, row.name)):
                     continue
                 if row.code:
+                    seen.add(row.code)
                     res, _ = self._resolve_drug(row.code, at, region, "")
                     assert res is not None
                 else:
                     res, _ = self._drug_resolution(row, ed.row.edition, at, at, chain, "", None, None, None)
                 entries.append(self._entry_view(res, row.code, row.name, at, chain, fixture=row.fixture))
+            # A drug the edition in force dropped is still paid inside its region's transition window: the
+            # previous edition's rows of that name, resolved by code on the date, answer for it.
+            previous = self._previous_edition(ed)
+            for row in self._drug_by_key.get((previous.row.edition, key), ()) if previous is not None else ():
+                if not row.code or row.code in seen or not forms_agree(wanted, form_class(row.form, row.name)):
+                    continue
+                seen.add(row.code)
+                res, _ = self._resolve_drug(row.code, at, region, "")
+                if res is not None and res.in_catalog:
+                    entries.append(self._entry_view(res, row.code, row.name, at, chain, fixture=row.fixture))
             cidl_row = self._cidl_name_match(name, form or "")
             if cidl_row is not None:
                 match = self._cidl_match(cidl_row, at, MatchedBy.NAME)

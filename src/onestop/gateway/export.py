@@ -266,10 +266,12 @@ def _iter_paths(paths: Sequence[Path]) -> Iterator[str]:
 @click.option("--from", "date_from", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First settle date.")
 @click.option("--to", "date_to", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last settle date.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="FILE.csv or FILE.parquet")
-def export_command(date_from: dt.datetime, date_to: dt.datetime, out: Path) -> None:
+@click.option("--database-url", default=None, help="SQLAlchemy URL (default: ONESTOP_DATABASE_URL, then onestop.db).")
+def export_command(date_from: dt.datetime, date_to: dt.datetime, out: Path, database_url: str | None) -> None:
     """Export settled bills and lines (pseudonymised) for the simulator."""
     try:
-        paths = export(GatewayConfig.from_env(), date_from.date(), date_to.date(), out)
+        config = GatewayConfig.from_env(None, **({"database_url": database_url} if database_url else {}))
+        paths = export(config, date_from.date(), date_to.date(), out)
     except InvalidRequest as exc:
         raise click.UsageError(str(exc)) from None
     for p in _iter_paths(paths):

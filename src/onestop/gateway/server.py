@@ -260,7 +260,7 @@ def _worker(settings: ServeSettings, index: int, ready: Any, stop: Any) -> None:
     if index == 0:
         _housekeep(running, settings)
     if settings.metrics_port is not None:
-        start_http_server(settings.metrics_port + index, registry=running.metrics.registry)
+        start_http_server(settings.metrics_port + index, addr=settings.host, registry=running.metrics.registry)
     ready.put(running.port)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers
     stop.wait()
@@ -293,7 +293,7 @@ def serve(settings: ServeSettings) -> None:
         running = start_server(settings, Gateway.open(gateway_config(settings)))
         _housekeep(running, settings)
         if settings.metrics_port is not None:
-            start_http_server(settings.metrics_port, registry=running.metrics.registry)
+            start_http_server(settings.metrics_port, addr=settings.host, registry=running.metrics.registry)
         _announce(settings, running.port)
         done.wait()
         running.stop()
