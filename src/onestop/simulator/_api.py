@@ -59,21 +59,31 @@ def _run_all(
     progress: Progress | None,
     dask_address: str | None,
     workers: int,
-    label: str = "",
+    labels: Sequence[str] | None = None,
 ) -> list[DesignResult]:
+    """Every design over ``pop`` (one Dask cluster for all of them with ``engine="dask"``)."""
+    names = [f"{d.code}{lab}" for d, lab in zip(designs, labels or [""] * len(designs), strict=True)]
     if engine == "dask":
         from onestop.simulator._distributed import run_on_dask
 
-        return run_on_dask(pop, designs, mode=mode, offers=offers, address=dask_address, workers=workers)
+        return run_on_dask(
+            pop,
+            designs,
+            mode=mode,
+            offers=offers,
+            address=dask_address,
+            workers=workers,
+            progress=(lambda i: progress(f"dask {names[i]}", pop.n_claims, pop.n_claims)) if progress else None,
+        )
     out = []
-    for d in designs:
+    for d, name in zip(designs, names, strict=True):
         if mode == "exact":
-            tick = (lambda n, code=d.code: progress(f"exact {code}{label}", n, pop.n_claims)) if progress else None
+            tick = (lambda n, name=name: progress(f"exact {name}", n, pop.n_claims)) if progress else None
             out.append(run_exact(pop, d, offers=offers, progress=tick))
         else:
             out.append(run_fast(pop, d))
             if progress is not None:
-                progress(f"fast {d.code}{label}", pop.n_claims, pop.n_claims)
+                progress(f"fast {name}", pop.n_claims, pop.n_claims)
     return out
 
 
@@ -139,28 +149,19 @@ def simulate(
     else:
         source = "files"
     assert population is not None
-    results = _run_all(population, designs, mode, engine, offers, progress, dask_address, workers)
+    # The designs and their variants without pre-existing ratios run in one pass (one Dask cluster).
+    todo = (
+        [i for i, d in enumerate(designs) if any(x.pre_existing_ratio is not None for x in d.liabilities)]
+        if pre_existing_effect
+        else []
+    )
+    variants = [without_pre_existing_ratio(designs[i]) for i in todo]
+    labels = [""] * len(designs) + [" (no pre-existing ratio)"] * len(variants)
+    ran = _run_all(population, [*designs, *variants], mode, engine, offers, progress, dask_address, workers, labels)
+    results = ran[: len(designs)]
     alts: list[DesignResult | None] = [None] * len(designs)
-    if pre_existing_effect:
-        todo = [i for i, d in enumerate(designs) if any(x.pre_existing_ratio is not None for x in d.liabilities)]
-        if todo:
-            variants = [without_pre_existing_ratio(designs[i]) for i in todo]
-            for i, r in zip(
-                todo,
-                _run_all(
-                    population,
-                    variants,
-                    mode,
-                    engine,
-                    offers,
-                    progress,
-                    dask_address,
-                    workers,
-                    " (no pre-existing ratio)",
-                ),
-                strict=True,
-            ):
-                alts[i] = r
+    for i, r in zip(todo, ran[len(designs) :], strict=True):
+        alts[i] = r
     summary: dict[str, Any] = {
         "mode": mode,
         "engine": engine,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -92,6 +92,7 @@ def run_on_dask(
     workers: int = 2,
     parts: int | None = None,
     client: Any = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[DesignResult]:
     """Run every design over ``pop`` on a Dask cluster.
 
@@ -104,6 +105,7 @@ def run_on_dask(
         workers: Local cluster size.
         parts: Partitions (default: 4 per worker).
         client: An existing ``distributed.Client`` to use (tests).
+        progress: Called with a design's index once its partitions are gathered.
 
     Raises:
         ConfigError: Dask is not installed (``pip install 'onestop[distributed]'``).
@@ -136,6 +138,8 @@ def run_on_dask(
                 for s, o in zip(scattered, shard_offers, strict=True)
             ]
             results.append(merge_results(client.gather(futures)))
+            if progress is not None:
+                progress(len(results) - 1)
         return results
     finally:
         for thing in own:
