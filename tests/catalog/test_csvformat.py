@@ -121,3 +121,13 @@ def test_every_kind_documents_its_columns():
     for kind in KINDS.values():
         assert kind.columns
         assert all(c.name and c.attr for c in kind.columns)
+
+
+def test_a_hospital_map_row_must_name_a_national_code(tmp_path):
+    """A hospital's item mapped to something that is no national code is refused on its line."""
+    head = "fixmedins_code,medins_list_codg,med_list_codg,fixture\n"
+    body = head + "H1,YP-1,XA03AFX0001000000000000,1\nH1,YP-2,NOTACODE,1\nH1,YP-3,Z22FXPREP0001,1\n"
+    with pytest.raises(InvalidRequest) as exc:
+        read_csv(write(tmp_path, body), "hospital-map", EDITIONS)
+    assert set(violations(exc)) == {"3"}
+    assert "NOTACODE" in violations(exc)["3"]

@@ -181,6 +181,18 @@ def _code(kind: str, required: bool) -> Callable[[str], str]:
     return parse
 
 
+_PREPARATION_CODE = re.compile(r"^Z\d{2}[0-9A-Za-z]{4,30}$")
+
+
+def _national_code(v: str) -> str:
+    """A national drug (20/23 characters), service (15 digits), consumable (C…) or provincial preparation code."""
+    if not v:
+        raise ValueError("is required")
+    if not any(_CODE[k].match(v) for k in ("drug", "service", "consumable")) and not _PREPARATION_CODE.match(v):
+        raise ValueError(f"is not a national drug, service, consumable or preparation code: {v!r}")
+    return v
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     """One CSV column: header name, row attribute, parser, whether the header must be present."""
@@ -334,7 +346,9 @@ KINDS: dict[str, Kind] = {
         (
             Column("fixmedins_code", "hospital", _required, doc="hospital (定点医药机构) code"),
             Column("medins_list_codg", "hospital_code", _required, doc="the hospital's own item code"),
-            Column("med_list_codg", "code", _code("any", True), doc="national code"),
+            Column(
+                "med_list_codg", "code", _national_code, doc="national code (drug, service, consumable or preparation)"
+            ),
             _fixture(),
         ),
         lambda v: MapRow(**v),
