@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
 import httpx
@@ -219,7 +220,7 @@ def test_wire_amounts_are_integer_fen_by_category() -> None:
                 "insuranceAmount": 96_000_00, "requestedAmount": 1_200_400_00}  # fmt: skip
         return httpx.Response(200, json=_signed(data))
 
-    res = _with_transport(handler, lambda a: a.pre_settle(_pre(offer)))
+    res = _against_server(handler, lambda a: a.pre_settle(_pre(offer)))
     biz = seen[0]
     assert biz["cidlAmount"] == 1_200_000_00
     assert biz["selfBAmount"] == 800
@@ -244,7 +245,7 @@ def test_untrustworthy_amounts_are_integrity_violations(data: dict[str, Any], ma
         return httpx.Response(200, json=_signed(full))
 
     with pytest.raises(IntegrityViolation, match=match):
-        _with_transport(handler, lambda a: a.query(QueryInput(reference="ref-x", payer="directpay")))
+        _against_server(handler, lambda a: a.query(QueryInput(reference="ref-x", payer="directpay")))
 
 
 def test_unlisted_order_status_is_pending() -> None:
@@ -254,7 +255,7 @@ def test_unlisted_order_status_is_pending() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=_signed(data))
 
-    q = _with_transport(handler, lambda a: a.query(QueryInput(reference="ref-y", payer="directpay")))
+    q = _against_server(handler, lambda a: a.query(QueryInput(reference="ref-y", payer="directpay")))
     assert (q.found, q.status, q.paid_fen, q.raw_code) == (True, AnswerStatus.PENDING, 0, "7")
 
 
@@ -282,18 +283,43 @@ def _pre(offer: Offer) -> PreSettleInput:
     return PreSettleInput(offer=offer)
 
 
-def _with_transport(
+def _against_server(
     handler: Callable[[httpx.Request], httpx.Response], call: Callable[[DirectPayAdapter], Awaitable[T]]
 ) -> T:
+    """Run ``call`` against a real HTTP server on 127.0.0.1 whose every answer ``handler`` writes."""
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            request = httpx.Request("POST", f"http://127.0.0.1{self.path}", content=body, headers=dict(self.headers))
+            response = handler(request)
+            self.send_response(response.status_code)
+            for key, value in response.headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(response.content)
+
+        def log_message(self, *args: Any) -> None:  # the test output stays quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
 
     async def main() -> T:
         cfg = DirectPayConfig(
-            base_url="http://insurer.test", app_id="fixture-hospital", app_secret=SecretStr("fixture-secret")
+            base_url=f"http://127.0.0.1:{server.server_address[1]}",
+            app_id="fixture-hospital",
+            app_secret=SecretStr("fixture-secret"),
         )
-        adapter = DirectPayAdapter(cfg, transport=httpx.MockTransport(handler))
+        adapter = DirectPayAdapter(cfg)
         try:
             return await call(adapter)
         finally:
             await adapter.aclose()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    finally:
+        server.shutdown()
+        server.server_close()
