@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -198,8 +199,12 @@ class Settling(GatewayBase):
                 )
         timeout_at = time.monotonic() + deadline if deadline is not None else None
         policy = self._policy(bill)
-        with self._person_lock(person):
-            started = self._start(caller, request_id, bill, fingerprint, policy, person, timeout_at, deadline, seen)
+        sid = uuid.uuid4().hex
+        # Payer calls (and every other event of this settlement) are logged under its id.
+        with structlog.contextvars.bound_contextvars(settlement_id=sid), self._person_lock(person):
+            started = self._start(
+                caller, request_id, bill, fingerprint, policy, person, timeout_at, deadline, seen, sid=sid
+            )
             if isinstance(started, SettleOutcome):
                 return started
             try:
@@ -218,6 +223,8 @@ class Settling(GatewayBase):
         timeout_at: float | None,
         deadline: float | None,
         seen: dict[str, int] | None = None,
+        *,
+        sid: str,
     ) -> SettleOutcome | tuple[_Flow, FundsState]:
         """Price and record the intent under the person-year lock; the outcome too when no payer is called.
 
@@ -230,7 +237,6 @@ class Settling(GatewayBase):
         outcome (local bill or replay), or the flow to drive.
         """
         hospital = caller.hospital_code
-        sid = uuid.uuid4().hex
         years = sorted({bill.visit.admission_date.year, bill.visit.discharge_date.year})
         wait_until = time.monotonic() + (min(deadline, 30.0) if deadline is not None else 30.0)
         # Priced before the write transaction, so the engine and the serialisation do not hold the
@@ -679,7 +685,7 @@ class Settling(GatewayBase):
             timeout_at=None,
         )
         _log.info("gateway.recovering", settlement_id=sid)
-        with self._person_lock(flow.person):
+        with structlog.contextvars.bound_contextvars(settlement_id=sid), self._person_lock(flow.person):
             try:
                 return self._drive(flow, resume=True)
             finally:

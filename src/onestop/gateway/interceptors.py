@@ -148,6 +148,9 @@ class GatewayInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]  # grpc 
         short = method.rsplit("/", 1)[-1]
 
         def behaviour(request: Any, context: grpc.ServicerContext) -> Any:
+            # The pool's threads are reused: what the previous call bound (hospital, settlement) must not
+            # be logged under this one.
+            structlog.contextvars.clear_contextvars()
             t0 = time.perf_counter()
             md = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
             code = "OK"

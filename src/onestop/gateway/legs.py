@@ -16,6 +16,8 @@ from collections.abc import Coroutine
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
+import structlog
+
 from onestop.domain.bill import Bill
 from onestop.domain.offer import AnswerStatus, CommercialAnswer, Offer
 from onestop.errors import IntegrityViolation
@@ -52,10 +54,13 @@ class PayerLoop:
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run ``coro`` on the loop and wait for it.
 
+        The caller's log context (request id, hospital, settlement id) goes with the coroutine, so the
+        payer calls it makes are logged under the request that made them.
+
         Raises:
             TimeoutError: Not done within ``timeout`` seconds (the coroutine is cancelled).
         """
-        fut = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        fut = asyncio.run_coroutine_threadsafe(_bound(structlog.contextvars.get_contextvars(), coro), self._loop)
         try:
             return fut.result(timeout)
         except FutureTimeout:
@@ -69,6 +74,12 @@ class PayerLoop:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
         self._loop.close()
+
+
+async def _bound(context: dict[str, Any], coro: Coroutine[Any, Any, T]) -> T:
+    # A task runs in its own copy of the context: binding here reaches only this call's log events.
+    structlog.contextvars.bind_contextvars(**context)
+    return await coro
 
 
 def person_ref(key: bytes, region: str, psn_no: str) -> str:

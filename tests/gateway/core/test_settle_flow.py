@@ -202,6 +202,30 @@ def test_a_reversal_is_cut_to_the_callers_deadline_and_the_slow_leg_left_to_the_
     assert gw.get(ME, out.settlement_id).status is SettlementStatus.REVERSED
 
 
+def test_payer_calls_are_logged_under_their_settlement(open_gateway: Open) -> None:
+    """The SDK's adapter.call events, made on the payer loop's thread, carry the settlement id of the settle that
+    made them — and a later call on the same thread does not inherit it."""
+    import structlog
+    from structlog.testing import LogCapture
+
+    doc, ins = _huiminbao()
+    gw = open_gateway(insurers={"huiminbao": ins})
+    cap = LogCapture()
+    old = structlog.get_config()
+    structlog.configure(processors=[structlog.contextvars.merge_contextvars, cap], cache_logger_on_first_use=False)
+    try:
+        bill = make_bill(doc)
+        out = gw.settle(ME, "r-log", bill, fp(bill))
+        gw.pre_settle(ME, bill)
+    finally:
+        structlog.configure(**old)
+    calls = [e for e in cap.entries if e["event"] == "adapter.call"]
+    settle_calls = [e for e in calls if e.get("flow") == "settle"]
+    assert settle_calls
+    assert all(e.get("settlement_id") == out.settlement_id for e in settle_calls)
+    assert all("settlement_id" not in e for e in calls if e.get("flow") == "pre_settle")
+
+
 def test_declined_and_unknown_commercial_legs_leave_the_patient_paying(open_gateway: Open) -> None:
     """A declined leg says why; an unknown one is unpaid now, queued, and the resolver cancels it."""
     doc, ins = _huiminbao()
