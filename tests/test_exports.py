@@ -12,7 +12,7 @@ SURFACES = {
         "Fen MoneyError allocate allocate_ints apply_ratio format_yuan parse_ratio parse_yuan round_to_fen trusted_fen"
     ),
     "onestop.errors": """
-        AdapterValidationError ConfigError FailedPrecondition FieldViolation IdempotencyKeyReused IntegrityViolation
+        AdapterValidationError BillOutOfScope ConfigError FailedPrecondition FieldViolation IdempotencyKeyReused IntegrityViolation
         InvalidRequest InvalidState NoEditionInForce NoGrouper NotFound OnestopError PayerDeclined PayerError
         PayerTimeout PayerUnavailable PermissionDenied PolicyNotFound ResourceExhausted Unauthenticated
         UnsupportedFlow is_transient
