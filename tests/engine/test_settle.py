@@ -229,14 +229,18 @@ def test_totals_answer_allocated_back_to_lines():
     assert s.commercial[0].status is AnswerStatus.APPROVED
 
 
-def test_account_pays_after_commercial_by_default():
-    """Default order funds → commercial → account → cash: the account pays what the payer left, up to its balance."""
-    b = bill(
+def _with_account_and_payer():
+    """An out-of-catalog 100.00 line (全自费), 30.00 in the personal account, one commercial payer."""
+    return bill(
         [line("1", "X", "100.00")],
         patient={"use_account": True, "account_balance_fen": 3_000},
         coverages=[{"payer": "p", "product": "x", "policy_no": "1"}],
     )
-    state = settle_funds(b, CAT, TB)
+
+
+def test_account_pays_after_commercial_by_default():
+    """Default order funds → commercial → account → cash: the account pays what the payer left, up to its balance."""
+    state = settle_funds(_with_account_and_payer(), CAT, TB)
     offer = state.offer_for(0)
     ans = CommercialAnswer(
         reference=offer.reference, payer="p", status=AnswerStatus.APPROVED, totals={Category.FULAMT_OWNPAY: Fen(6_000)}
@@ -252,12 +256,7 @@ def test_account_first_order_pays_the_account_before_commercial_payers():
     from onestop.policy._types import AccountOrder
 
     first = TB.model_copy(update={"account_order": AccountOrder.FUNDS_ACCOUNT_COMMERCIAL_CASH})
-    b = bill(
-        [line("1", "X", "100.00")],
-        patient={"use_account": True, "account_balance_fen": 3_000},
-        coverages=[{"payer": "p", "product": "x", "policy_no": "1"}],
-    )
-    state = settle_funds(b, CAT, first)
+    state = settle_funds(_with_account_and_payer(), CAT, first)
     offer = state.offer_for(0)
     assert offer.totals.get(Category.ACCOUNT_PAID) == 3_000
     assert offer.total == 7_000
