@@ -41,6 +41,7 @@ from onestop.gateway.models import (
 )
 from onestop.gateway.resolver import queue, resolve_pass
 from onestop.gateway.store import SqlStateStore, Store, connect, migrate, utcnow
+from onestop.gateway.store.checkpoint import Checkpointer
 from onestop.sdk import ChannelCaller, InsurerCaller
 
 __all__ = [
@@ -79,6 +80,7 @@ class Gateway(Settling, Reversing, Reading):
         insurers = dict(config.insurers)
         # The gateway closes what its factories built; instances in the config belong to the caller.
         self._owned: list[Any] = []
+        self._checkpointer: Checkpointer | None = None
         for name, factory in config.insurer_factories.items():
             insurers[name] = factory(self.state_store)
             self._owned.append(insurers[name])
@@ -111,6 +113,8 @@ class Gateway(Settling, Reversing, Reading):
 
             catalogs = default_catalogs()
         gw = cls(config, Store(engine, sealer), catalogs)
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            gw._checkpointer = Checkpointer(engine, gw.store.writer_queue)
         if config.recover_on_open:
             gw.recover()
         return gw
@@ -129,6 +133,8 @@ class Gateway(Settling, Reversing, Reading):
             except Exception as exc:  # one adapter failing to close must not keep the others open
                 _log.warning("gateway.adapter_close_failed", adapter=type(adapter).__name__, error=type(exc).__name__)
         self._loop.close()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.store.engine.dispose()
 
     def __enter__(self) -> Gateway:

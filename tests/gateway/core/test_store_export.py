@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import datetime as dt
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from onestop.errors import InvalidRequest
 from onestop.gateway import Caller, Gateway, GatewayConfig
 from onestop.gateway.export import CLAIM_COLUMNS, LINE_COLUMNS, export
 from onestop.gateway.store import HEAD, connect, migrate, sqlite_pragmas
+from onestop.gateway.store.checkpoint import AUTOCHECKPOINT_PAGES
 from onestop.sdk import StateDelta, StateKey
 
 Open = Callable[..., Gateway]
@@ -29,7 +31,33 @@ def test_sqlite_runs_wal_with_full_sync(tmp_path: Path) -> None:
     assert p["journal_mode"] == "wal"
     assert p["synchronous"] == 2
     assert p["busy_timeout"] > 0
+    assert p["wal_autocheckpoint"] == AUTOCHECKPOINT_PAGES  # a safety valve: the checkpointer does the work
     engine.dispose()
+
+
+def test_the_log_is_checkpointed_beside_the_requests_and_starts_over(tmp_path: Path) -> None:
+    """With a gateway open, the write-ahead log is folded back by the checkpointer thread, not by a cashier's
+    commit: after 300 settles it is wholly checkpointed and short (writers started it over), far below the
+    valve; closing the gateway stops the thread."""
+    import sqlite3
+    import threading
+
+    db = tmp_path / "ck.db"
+    gw = Gateway.open(
+        GatewayConfig(database_url=f"sqlite:///{db}", pseudonym_key=b"k", data_key=DATA_KEY, recover_on_open=False)
+    )
+    try:
+        doc = bill_doc()
+        for k in range(300):
+            bill = make_bill(doc, mdtrt_id=f"CK-{k}")
+            gw.settle(Caller(HOSPITAL), f"ck-{k}", bill, fp(bill))
+        time.sleep(0.6)  # two checkpointer ticks
+        busy, log, done = sqlite3.connect(db).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert (busy, log) == (0, done)
+        assert log < AUTOCHECKPOINT_PAGES // 4
+    finally:
+        gw.close()
+    assert not any(t.name == "onestop-checkpoint" and t.is_alive() for t in threading.enumerate())
 
 
 def test_migrations_run_from_the_package_and_are_idempotent(db_url: str) -> None:

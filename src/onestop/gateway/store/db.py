@@ -14,6 +14,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 
+from onestop.gateway.store.checkpoint import AUTOCHECKPOINT_PAGES
+
 __all__ = ["HEAD", "connect", "migrate", "sqlite_pragmas"]
 
 #: The newest migration revision this code expects.
@@ -33,6 +35,8 @@ def _sqlite_setup(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        # Checkpoints run in a background thread (see checkpoint.py); this is only the safety valve.
+        cur.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
@@ -62,7 +66,7 @@ def sqlite_pragmas(engine: Engine) -> dict[str, Any]:
     with engine.connect() as conn:
         return {
             name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
-            for name in ("journal_mode", "synchronous", "busy_timeout")
+            for name in ("journal_mode", "synchronous", "busy_timeout", "wal_autocheckpoint")
         }
 
 

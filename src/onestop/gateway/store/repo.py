@@ -112,6 +112,11 @@ class Store:
         self._ins_person = self._insert(t.person_locks).on_conflict_do_nothing(index_elements=["person_ref", "year"])
         self._ins_queue = self._insert(t.resolver_queue).on_conflict_do_nothing(index_elements=["reference", "action"])
 
+    @property
+    def writer_queue(self) -> AbstractContextManager[Any]:
+        """What every write transaction holds (SQLite: the writer queue; PostgreSQL: nothing)."""
+        return self._writer
+
     def seal_bill(self, sid: str, bill_json: str) -> str:
         """The ``settlements.bill_json`` value of settlement ``sid``'s bill (sealed when a sealer is set)."""
         return bill_json if self.sealer is None else self.sealer.seal(bill_json, context=f"settlement {sid}")
