@@ -54,7 +54,7 @@ def test_inpatient_basic_bill_by_hand():
 def test_basic_and_work_injury_lines_in_one_visit():
     """Recognised 工伤: work-related lines (甲 3,000, 限工伤 乙 400, out of catalog 200) go to the 工伤 fund in full
     (3,400; no 先行自付), the out-of-catalog 200 to the employer; the non-work line (甲 2,000) stays on basic:
-    (2,000 − 1,000 起付) × 80% = 800. A 5-day stay gets 5 × 30.00 meal allowance, outside the lines."""
+    (2,000 − 1,000 起付) × 80% = 800. A stay of 4 days (03-01 to 03-05) gets 4 × 30.00 meal allowance, outside the lines."""
     b = bill(
         [
             line("1", "A", "3000.00", work_related=True),

@@ -122,7 +122,7 @@ def _over_standard(line: BillLine, std: Standard | None, split_warnings: list[st
 def split_basic(line: BillLine, res: Resolution, ctx: SplitContext) -> Split:
     """Split a line on the basic leg.
 
-    Order of rules (first match wins for 全自费): patient chose self-pay → not in catalog → CIDL →
+    Order of rules (first match wins for 全自费): patient chose self-pay → CIDL → not in catalog →
     丙类 → 备注 restrictions → 医疗机构制剂 outside its producer/group → 双通道 eligibility on a pharmacy
     purchase. Otherwise: 超限价 above the standard, then 先行自付 = (amount − 超限价) × ratio (0 for 甲),
     and the rest is 政策范围内.
