@@ -16,6 +16,7 @@ from onestop.errors import (
 )
 from onestop.gateway._base import _MAX_PAGE, Caller, GatewayBase, _Leg
 from onestop.gateway.models import (
+    ReconcileDetail,
     ReconcileLine,
     ReconcileReport,
     SettlementPage,
@@ -26,6 +27,22 @@ from onestop.gateway.store import schema as t
 from onestop.money import Fen
 
 __all__ = ["Reading"]
+
+
+def _detail(row: Any, settlement: Settlement, kind: str) -> ReconcileDetail:
+    """One settlement of the day as the hospital's ledger should hold it."""
+    t_ = settlement.totals
+    return ReconcileDetail(
+        settlement_id=row.settlement_id,
+        mdtrt_id=row.mdtrt_id,
+        insutype=row.insutype,
+        kind=kind,
+        medfee_sumamt=Fen(int(row.medfee_sumamt)),
+        fund_fen=Fen(t_.basic_fund_fen + t_.work_injury_fund_fen + t_.maternity_fund_fen + t_.employer_fen),
+        account_fen=t_.account_fen,
+        commercial_fen=t_.commercial_fen,
+        patient_cash_fen=t_.final_patient_cash_fen,
+    )
 
 
 class Reading(GatewayBase):
@@ -109,7 +126,7 @@ class Reading(GatewayBase):
         with self.store.read() as conn:
             settled = list(
                 conn.execute(
-                    select(s.settlement_id, s.insutype, s.medfee_sumamt, s.settlement_json).where(
+                    select(s.settlement_id, s.mdtrt_id, s.insutype, s.medfee_sumamt, s.settlement_json).where(
                         s.hospital_code == caller.hospital_code,
                         s.settle_date == day,
                         s.status.in_((SettlementStatus.SETTLED.value, SettlementStatus.REVERSED.value)),
@@ -118,7 +135,7 @@ class Reading(GatewayBase):
             )
             reversed_rows = list(
                 conn.execute(
-                    select(s.settlement_id, s.insutype, s.settlement_json)
+                    select(s.settlement_id, s.mdtrt_id, s.insutype, s.medfee_sumamt, s.settlement_json)
                     .join(t.reversals, r.settlement_id == s.settlement_id)
                     .where(
                         s.hospital_code == caller.hospital_code,
@@ -128,10 +145,12 @@ class Reading(GatewayBase):
                 )
             )
         acc: dict[tuple[str, str], list[int]] = {}
+        details: list[ReconcileDetail] = []
 
         def add(rows: Sequence[Any], col: int) -> None:
             for row in rows:
                 settlement = Settlement.model_validate_json(row.settlement_json)
+                details.append(_detail(row, settlement, "settled" if col == 0 else "reversed"))
                 per: dict[str, int] = {}
                 for ln in settlement.lines:
                     for a in ln.allocations:
@@ -163,4 +182,5 @@ class Reading(GatewayBase):
             medfee_sumamt=Fen(sum(int(x.medfee_sumamt) for x in settled)),
             lines=lines,
             settlement_ids=tuple(sorted(x.settlement_id for x in settled)),
+            details=tuple(sorted(details, key=lambda d: (d.kind != "settled", d.settlement_id))),
         )

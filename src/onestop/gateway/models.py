@@ -21,6 +21,7 @@ __all__ = [
     "LegOutcome",
     "LegStatus",
     "MaintenanceReport",
+    "ReconcileDetail",
     "ReconcileLine",
     "ReconcileReport",
     "ResolverEntry",
@@ -157,6 +158,22 @@ class ReconcileLine(_Model):
     """settled − reversed."""
 
 
+class ReconcileDetail(_Model):
+    """One settlement behind a day's totals (3202 对明细账 shape)."""
+
+    settlement_id: str
+    mdtrt_id: str
+    insutype: str
+    kind: str
+    """``settled`` (settled that day) or ``reversed`` (reversed that day)."""
+    medfee_sumamt: NonNegFen
+    fund_fen: NonNegFen
+    """Basic, work-injury and maternity funds and the employer's share."""
+    account_fen: NonNegFen
+    commercial_fen: NonNegFen
+    patient_cash_fen: NonNegFen
+
+
 class ReconcileReport(_Model):
     """A hospital's day: totals per payer and fund type, plus the settlements behind them."""
 
@@ -166,6 +183,8 @@ class ReconcileReport(_Model):
     medfee_sumamt: NonNegFen
     lines: tuple[ReconcileLine, ...]
     settlement_ids: tuple[str, ...]
+    details: tuple[ReconcileDetail, ...] = ()
+    """Each settlement settled or reversed that day, with its amounts."""
 
 
 class MaintenanceReport(_Model):

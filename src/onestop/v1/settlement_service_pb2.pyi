@@ -573,6 +573,53 @@ class ReconcileLine(_message.Message):
 Global___ReconcileLine: _TypeAlias = ReconcileLine  # noqa: Y015
 
 @_typing.final
+class ReconcileDetail(_message.Message):
+    """One settlement behind the day's totals (3202 对明细账 shape): what the hospital's ledger should hold."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SETTLEMENT_ID_FIELD_NUMBER: _builtins.int
+    MDTRT_ID_FIELD_NUMBER: _builtins.int
+    INSUTYPE_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    MEDFEE_SUMAMT_FEN_FIELD_NUMBER: _builtins.int
+    FUND_FEN_FIELD_NUMBER: _builtins.int
+    ACCOUNT_FEN_FIELD_NUMBER: _builtins.int
+    COMMERCIAL_FEN_FIELD_NUMBER: _builtins.int
+    PATIENT_CASH_FEN_FIELD_NUMBER: _builtins.int
+    settlement_id: _builtins.str
+    mdtrt_id: _builtins.str
+    insutype: _builtins.str
+    kind: _builtins.str
+    """"settled" (settled that day) or "reversed" (reversed that day)."""
+    medfee_sumamt_fen: _builtins.int
+    fund_fen: _builtins.int
+    """Basic, work-injury and maternity funds and the employer's share."""
+    account_fen: _builtins.int
+    commercial_fen: _builtins.int
+    patient_cash_fen: _builtins.int
+    def __init__(
+        self,
+        *,
+        settlement_id: _builtins.str = ...,
+        mdtrt_id: _builtins.str = ...,
+        insutype: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        medfee_sumamt_fen: _builtins.int = ...,
+        fund_fen: _builtins.int = ...,
+        account_fen: _builtins.int = ...,
+        commercial_fen: _builtins.int = ...,
+        patient_cash_fen: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_fen", b"account_fen", "commercial_fen", b"commercial_fen", "fund_fen", b"fund_fen", "insutype", b"insutype", "kind", b"kind", "mdtrt_id", b"mdtrt_id", "medfee_sumamt_fen", b"medfee_sumamt_fen", "patient_cash_fen", b"patient_cash_fen", "settlement_id", b"settlement_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReconcileDetail: _TypeAlias = ReconcileDetail  # noqa: Y015
+
+@_typing.final
 class ReconcileResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -582,6 +629,7 @@ class ReconcileResponse(_message.Message):
     MEDFEE_SUMAMT_FEN_FIELD_NUMBER: _builtins.int
     LINES_FIELD_NUMBER: _builtins.int
     SETTLEMENT_IDS_FIELD_NUMBER: _builtins.int
+    DETAILS_FIELD_NUMBER: _builtins.int
     hospital_code: _builtins.str
     day: _builtins.str
     count: _builtins.int
@@ -590,6 +638,10 @@ class ReconcileResponse(_message.Message):
     def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReconcileLine]: ...
     @_builtins.property
     def settlement_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def details(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReconcileDetail]:
+        """Each settlement settled or reversed that day, with its amounts."""
+
     def __init__(
         self,
         *,
@@ -599,10 +651,11 @@ class ReconcileResponse(_message.Message):
         medfee_sumamt_fen: _builtins.int = ...,
         lines: _abc.Iterable[Global___ReconcileLine] | None = ...,
         settlement_ids: _abc.Iterable[_builtins.str] | None = ...,
+        details: _abc.Iterable[Global___ReconcileDetail] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "day", b"day", "hospital_code", b"hospital_code", "lines", b"lines", "medfee_sumamt_fen", b"medfee_sumamt_fen", "settlement_ids", b"settlement_ids"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "day", b"day", "details", b"details", "hospital_code", b"hospital_code", "lines", b"lines", "medfee_sumamt_fen", b"medfee_sumamt_fen", "settlement_ids", b"settlement_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

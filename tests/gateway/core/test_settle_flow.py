@@ -325,6 +325,14 @@ def test_list_pages_and_reconcile_totals(open_gateway: Open) -> None:
     assert all(ln.net_fen == ln.settled_fen - ln.reversed_fen for ln in funds)
     assert all(ln.reversed_count == 1 for ln in funds)
     assert sum(ln.settled_count for ln in funds) >= 5
+    # The detail (3202 对明细账): one row per settlement that day and one per reversal, each adding up.
+    assert [d.kind for d in rep2.details].count("settled") == 5
+    assert [(d.kind, d.settlement_id) for d in rep2.details if d.kind == "reversed"] == [("reversed", ids[0])]
+    assert {d.mdtrt_id for d in rep2.details} == {f"MZ-{k}" for k in range(5)}
+    for d in rep2.details:
+        assert d.fund_fen + d.account_fen + d.commercial_fen + d.patient_cash_fen == d.medfee_sumamt
+    per_payer = {ln.payer: ln for ln in rep2.lines}
+    assert sum(d.account_fen for d in rep2.details if d.kind == "settled") == per_payer["account"].settled_fen
 
 
 def test_reverse_refuses_a_failed_settlement_and_fund_failure_replays(open_gateway: Open, catalogs: Any) -> None:
