@@ -19,7 +19,9 @@ def test_written_population_reads_back_equal(tmp_path, fmt):
     pop = funded().population
     members, claims, lines = write_population(pop, tmp_path, fmt=fmt)
     assert lines == lines_path_for(claims)
-    back = read_population(claims, members)
+    ticks: list[tuple[str, int, int]] = []
+    back = read_population(claims, members, progress=lambda *t: ticks.append(t))
+    assert ticks == [("read population", 1, 4)] * 4  # members, claims, lines, cells: a bar can follow
     assert_frame_equal(back.members, pop.members)
     assert_frame_equal(back.claims, pop.claims)
     assert_frame_equal(back.cells, pop.cells)

@@ -7,6 +7,7 @@ until the three files agree with each other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -317,19 +318,30 @@ def _cells(
     return cells.select(list(CELL_SCHEMA)).cast(CELL_SCHEMA)  # type: ignore[arg-type]
 
 
-def read_population(claims: Path, members: Path, lines: Path | None = None) -> Population:
+def read_population(
+    claims: Path, members: Path, lines: Path | None = None, *, progress: Callable[[str, int, int], None] | None = None
+) -> Population:
     """Read and check a population (see ``docs/simulator.md`` for the columns).
 
     Args:
         claims: The claims file (``.csv`` or ``.parquet``); the gateway export's ``*.claims.*`` as is.
         members: The members file.
         lines: The lines file; default: beside the claims file (:func:`lines_path_for`), optional.
+        progress: Called after each of the four steps (members, claims, lines, cells) as
+            ``progress("read population", 1, 4)`` (one more step done of four).
 
     Raises:
         InvalidRequest: a missing file or column, or values naming file, line and column.
     """
+
+    def step() -> None:
+        if progress is not None:
+            progress("read population", 1, 4)
+
     m = _members(members)
+    step()
     c, remaining = _claims(claims, m)
+    step()
     if "age" not in m.columns:
         first = c.get_column("admission_date").min()
         year = first.year if first is not None else 2026  # type: ignore[union-attr]
@@ -338,7 +350,9 @@ def read_population(claims: Path, members: Path, lines: Path | None = None) -> P
     line_df, per_line = (None, False)
     if lines is not None or lpath.is_file():
         line_df, per_line = _lines(lpath, c.get_column("claim_id"))
+    step()
     cells = _cells(c, remaining, line_df, per_line, claims)
+    step()
     return Population(m.select(list(MEMBER_SCHEMA)).cast(MEMBER_SCHEMA), c, cells).sorted()  # type: ignore[arg-type]
 
 

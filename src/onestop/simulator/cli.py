@@ -107,7 +107,7 @@ def simulate(
             raise click.UsageError("give either --synthetic or --claims/--members, not both")
         if synthetic is None and not (claims and members):
             raise click.UsageError("give --claims and --members, or --synthetic N")
-        pop = read_population(claims, members, lines) if claims and members else None
+        pop = read_population(claims, members, lines, progress=bars) if claims and members else None
         if assumptions and synthetic is None:
             raise click.UsageError("--assume sets assumptions of a --synthetic population")
         params = _synthetic_params(synthetic, seed, assumptions) if synthetic is not None else None
