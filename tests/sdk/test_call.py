@@ -214,3 +214,28 @@ def test_redact_secrets_masks_secretstr_everywhere() -> None:
     assert "'q'" not in repr(out)
     assert out["config"]["api_key"] == "**********"
     assert out["event"] == "x"
+
+
+@pytest.mark.parametrize("status", [AnswerStatus.UNKNOWN, AnswerStatus.PENDING])
+def test_a_channel_answering_not_sure_is_reversed_like_a_lost_answer(status: AnswerStatus) -> None:
+    """A fund channel whose settle returns UNKNOWN or PENDING (instead of raising) may still have booked the leg:
+    the caller reverses it by its reference and answers DECLINED / SETTLE_FAILED — never a standing unknown leg."""
+    from sdk.toys import ToyWorkInjuryChannel
+
+    from onestop.sdk import AdapterConfig, ChannelCaller, ChannelSettleInput, ChannelSettleResult, ReasonCode
+    from onestop.sdk.testing import sample_bill
+
+    class NotSure(ToyWorkInjuryChannel):
+        async def settle(self, inp: ChannelSettleInput) -> ChannelSettleResult:
+            booked = await super().settle(inp)
+            return booked.model_copy(update={"status": status, "leg": None})
+
+    async def body() -> None:
+        ch = NotSure(AdapterConfig())
+        res = await ChannelCaller(ch, clock=FakeClock()).settle(
+            ChannelSettleInput(reference="ns-1", bill=sample_bill(work_related=True)), reversal_reference="ns-1:rev"
+        )
+        assert (res.status, res.reason) == (AnswerStatus.DECLINED, ReasonCode.SETTLE_FAILED)
+        assert ch.undone == {"ns-1"}
+
+    asyncio.run(body())

@@ -432,6 +432,13 @@ class ChannelCaller(_Base):
             _log.warning("channel.settle_unknown", adapter=self.name, reference=inp.reference, cause=type(exc).__name__)
             return await self._undo_unknown(inp, reversal_reference)
         self._check(inp.bill, inp.reference, result, "settle")
+        if result.status in (AnswerStatus.UNKNOWN, AnswerStatus.PENDING):
+            # A channel that answers "not sure" has told us no more than one that timed out: the settle
+            # may stand, so it is reversed by its reference — never left standing, never sent again.
+            _log.warning(
+                "channel.settle_unknown", adapter=self.name, reference=inp.reference, cause=result.status.value
+            )
+            return await self._undo_unknown(inp, reversal_reference)
         return result
 
     async def _undo_unknown(self, inp: cm.ChannelSettleInput, reversal_reference: str) -> cm.ChannelSettleResult:
