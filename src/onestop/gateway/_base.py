@@ -102,6 +102,8 @@ class _Leg:
     setl_id: str = ""
     result_json: str | None = None
     dirty: bool = False
+    answered: str = ""
+    """The status this flow's settle call was answered with (not stored: it closes the call's row)."""
 
     def row(self, sid: str) -> dict[str, Any]:
         return {

@@ -409,14 +409,16 @@ class Settling(GatewayBase):
                 leg.dirty = False
 
     def _finish_calls(self, conn: Connection, flow: _Flow) -> None:
-        """Close the ``adapter_calls`` rows of the settle calls this flow sent, with each leg's outcome."""
+        """Close the ``adapter_calls`` rows of the settle calls this flow made, with the answer each got.
+
+        The answer, not the leg's final status: a leg approved and then undone because another leg failed
+        was still answered ``approved``.
+        """
         for leg in flow.legs:
-            if leg.payer == "local" or leg.reason == "PAYER_NOT_CONFIGURED":
-                continue  # never sent: no call row
-            if leg.status in (LegStatus.NEW.value, LegStatus.CALLED.value):
-                continue
-            answered = leg.status in (*_STANDING, LegStatus.DECLINED.value)
-            self.store.finish_calls(conn, leg.reference, "settle", "done" if answered else "failed", leg.status)
+            if not leg.answered:
+                continue  # not called by this flow (local, not configured, or never reached)
+            done = leg.answered in (*_STANDING, LegStatus.DECLINED.value)
+            self.store.finish_calls(conn, leg.reference, "settle", "done" if done else "failed", leg.answered)
 
     def _write_outcome(
         self,
@@ -549,6 +551,7 @@ class Settling(GatewayBase):
                     leg.set(status=LegStatus.DECLINED.value, reason=res.reason.value or "DECLINED")
                 else:
                     leg.set(status=LegStatus.UNKNOWN.value, reason="OUTCOME_UNKNOWN")
+                leg.answered = leg.status
         for leg in interrupted:
             # A send whose answer was never recorded: reverse it by its reference (2601), never re-send.
             leg.set(status=LegStatus.UNKNOWN.value, reason="INTERRUPTED")
@@ -630,6 +633,7 @@ class Settling(GatewayBase):
         leg = self._commercial_leg(flow, idx)
         offer = state.offer_for(idx, reference=leg.reference)
         to_cancel = False
+        called = False
         if leg.result_json and leg.status not in (LegStatus.NEW.value, LegStatus.CALLED.value):
             answer = CommercialAnswer.model_validate_json(leg.result_json)
         elif leg.status == LegStatus.DECLINED.value:
@@ -646,6 +650,7 @@ class Settling(GatewayBase):
                 self._loop, caller, offer, flow.remaining(self.config.call_policy.settle_timeout_s), resume=again
             )
             crash_point("in_adapter_call")
+            called = True
         try:
             new_state = apply_commercial(state, answer, offer=offer)
         except IntegrityViolation:
@@ -664,6 +669,8 @@ class Settling(GatewayBase):
             payer_claim_id=got.payer_claim_id,
             result_json=answer.model_dump_json(),
         )
+        if called:
+            leg.answered = status.value
         return new_state
 
     def _recover_one(self, sid: str) -> SettleOutcome:

@@ -116,7 +116,11 @@ class Gateway(Settling, Reversing, Reading):
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
             gw._checkpointer = Checkpointer(engine, gw.store.writer_queue)
         if config.recover_on_open:
-            gw.recover()
+            try:
+                gw.recover()
+            except BaseException:
+                gw.close()  # the caller never gets the gateway: stop its threads and release the database
+                raise
         return gw
 
     def close(self) -> None:

@@ -108,10 +108,10 @@ class ServeSettings(_Model):
     """Finish interrupted settlements at start. Turn off when several instances share one database: then
     housekeeping takes intents untouched for five minutes, claimed so that one instance drives each."""
     maintenance_interval_s: Annotated[int, Field(ge=0)] = 300
+    """Seconds between housekeeping passes (resolver, expired idempotency keys) in worker 0; 0 turns them off."""
     catalog_url: str | None = None
     """The catalog store the engine prices with (SQLAlchemy URL; what ``onestop catalog import`` loads);
     unset: the packaged catalogs."""
-    """Seconds between housekeeping passes (resolver, expired idempotency keys) in worker 0; 0 turns them off."""
     log_level: str = "info"
 
     @property

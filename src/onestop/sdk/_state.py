@@ -92,7 +92,7 @@ class StateStore(Protocol):
         ...
 
     async def records_on(self, adapter: str, day: dt.date) -> list[StateRecord]:
-        """The records of ``adapter`` for ``day``, in the order they were first written."""
+        """The records of ``adapter`` for ``day``, ordered by key."""
         ...
 
 

@@ -407,7 +407,7 @@ class FakeNhsaCentre(FakeJsonServer):
         return Bill.model_validate_json(json.dumps(doc))
 
     def _run_engine(self, bill: Bill) -> Settlement:
-        on = bill.visit.admission_date
+        on = bill.visit.discharge_date  # as the gateway looks policies up
         pol = self.policy(bill.patient.insured_region, on)
         away = treatment_policy_for(bill.hospital.region, bill.patient.insured_region, on, self.policy)
         acc = self.ledger.accumulators.get(bill.patient.psn_no, {})

@@ -27,7 +27,7 @@ from onestop.catalog.resolution import CatalogView
 from onestop.domain.bill import Bill, Patient
 from onestop.engine import finalize, settle_funds
 from onestop.errors import OnestopError
-from onestop.policy import policy_for
+from onestop.policy import policy_for, treatment_policy_for
 from onestop.testing._fake_http import CentreFault, FakeJsonServer
 
 __all__ = ["FakeWorkInjuryCentre", "Recognition", "WorkInjuryFault"]
@@ -208,8 +208,10 @@ class FakeWorkInjuryCentre(FakeJsonServer):
             },
         }
         bill = Bill.model_validate_json(json.dumps(doc))
-        pol = self.policy(p.insured_region, bill.visit.admission_date)
-        leg = _engine_leg(bill, self.catalogs, pol)
+        on = bill.visit.discharge_date  # as the gateway looks policies up
+        pol = self.policy(p.insured_region, on)
+        away = treatment_policy_for(bill.hospital.region, p.insured_region, on, self.policy)
+        leg = _engine_leg(bill, self.catalogs, pol, away)
         self.ledger.seq += 1
         out = leg | {"settle_id": f"WI{self.ledger.seq:010d}", "settle_ref": ref, "state": "settled"}
         self.ledger.settlements[ref] = out
@@ -227,8 +229,8 @@ class FakeWorkInjuryCentre(FakeJsonServer):
         return self._ok({"outcome": "cancelled", "settle_id": done["settle_id"]})
 
 
-def _engine_leg(bill: Bill, catalogs: CatalogView, policy: Any) -> dict[str, Any]:
-    wi = finalize(settle_funds(bill, catalogs, policy)).work_injury
+def _engine_leg(bill: Bill, catalogs: CatalogView, policy: Any, treatment: Any = None) -> dict[str, Any]:
+    wi = finalize(settle_funds(bill, catalogs, policy, treatment_policy=treatment)).work_injury
     if wi is None:  # the bill has a recognised injury, so the engine always builds the leg
         raise OnestopError("the engine built no work-injury leg")
     return {

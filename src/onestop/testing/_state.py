@@ -43,7 +43,6 @@ class InMemoryStateStore:
             self.values[d.key] = self.values.get(d.key, 0) + d.delta
             self.journal.append((reference, d))
         for r in records:
-            # Replacing keeps the first write's place in the dict: records_on answers in first-written order.
             self.records[(r.adapter, r.key)] = r
         return True
 
@@ -52,8 +51,8 @@ class InMemoryStateStore:
         return self.records.get((adapter, key))
 
     async def records_on(self, adapter: str, day: dt.date) -> list[StateRecord]:
-        """The records of ``adapter`` for ``day``, in the order they were first written."""
-        return [r for (a, _k), r in self.records.items() if a == adapter and r.day == day]
+        """The records of ``adapter`` for ``day``, ordered by key."""
+        return sorted((r for (a, _k), r in self.records.items() if a == adapter and r.day == day), key=lambda r: r.key)
 
     def replayed_values(self) -> dict[StateKey, int]:
         """The counters recomputed from the journal alone (must equal :attr:`values`)."""

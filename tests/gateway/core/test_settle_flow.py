@@ -352,6 +352,29 @@ def test_reverse_refuses_a_failed_settlement_and_fund_failure_replays(open_gatew
         gw.reverse(ME, sid, "rev")
 
 
+def test_a_call_answered_then_undone_is_logged_with_its_answer(open_gateway: Open, catalogs: Any) -> None:
+    """Work-injury channel declines, so the basic leg the other channel approved is cancelled: each settle call's
+    row in adapter_calls says what its payer answered (approved, declined), not what became of the leg."""
+    bill = make_bill(bill_doc("work_injury_and_basic.json"))
+    policy = policy_for(bill.patient.insured_region, bill.visit.discharge_date)
+
+    class DecliningWorkInjury(FakeFund):
+        name = "fakewi"
+        capabilities = FakeFund.capabilities.model_copy(update={"legs": frozenset({"work_injury"})})
+
+    fund, wi = FakeFund(catalogs, policy), DecliningWorkInjury(catalogs, policy, decline=True)
+    gw = open_gateway(
+        channels={"fakefund": fund, "fakewi": wi}, fund_routes={"basic": "fakefund", "work_injury": "fakewi"}
+    )
+    with pytest.raises(PayerDeclined):
+        gw.settle(ME, "r-undo", bill, fp(bill))
+    assert not any(fund.ledger.values())  # the approved basic leg was cancelled
+    with gw.store.read() as conn:
+        c = t.adapter_calls.c
+        rows = conn.execute(select(c.payer, c.state, c.outcome).where(c.flow == "settle")).all()
+    assert sorted(tuple(r) for r in rows) == [("fakefund", "done", "approved"), ("fakewi", "done", "declined")]
+
+
 def test_fund_channel_settles_and_is_undone_with_its_own_reference(open_gateway: Open, catalogs: Any) -> None:
     """Basic through a channel: the centre's leg is adopted; reversal cancels it at the channel."""
     bill = make_bill(bill_doc())

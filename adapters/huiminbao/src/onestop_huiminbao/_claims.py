@@ -80,5 +80,5 @@ class ClaimBook:
         return None if found is None else ClaimRecord.from_json(found.body, found.day)
 
     async def on_day(self, day: dt.date) -> list[tuple[str, ClaimRecord]]:
-        """Every leg booked on ``day``, by reference, in booking order."""
+        """Every leg booked on ``day``, by reference (ordered by reference)."""
         return [(r.key, ClaimRecord.from_json(r.body, r.day)) for r in await self.store.records_on(self.adapter, day)]

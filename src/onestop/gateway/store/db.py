@@ -53,7 +53,13 @@ def connect(url: str) -> Engine:
     """
     if url.startswith("sqlite"):
         # One connection per thread, reused; the file is the database.
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
+        # The pool outnumbers the request threads (16 by default) plus the checkpointer's connection.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+            pool_size=20,
+            max_overflow=20,
+        )
         _sqlite_setup(engine)
         return engine
     if url.startswith("postgresql") and "+psycopg" not in url.split("://", 1)[0]:

@@ -389,7 +389,6 @@ class Store:
             ins_rec = self._insert(t.adapter_records).values(
                 adapter=adapter, record_key=key, day=day, body=body, created_at=now, updated_at=now
             )
-            # A replaced record keeps its creation time: records_on answers in first-written order.
             conn.execute(
                 ins_rec.on_conflict_do_update(
                     index_elements=["adapter", "record_key"],
@@ -415,9 +414,9 @@ class Store:
         return None if row is None else (row[0], row[1])
 
     def state_records_on(self, conn: Connection, adapter: str, day: dt.date) -> list[tuple[str, str]]:
-        """An adapter's records of ``day`` as ``(key, body)``, first written first."""
+        """An adapter's records of ``day`` as ``(key, body)``, ordered by key."""
         r = t.adapter_records.c
-        q = select(r.record_key, r.body).where(r.adapter == adapter, r.day == day).order_by(r.created_at, r.record_key)
+        q = select(r.record_key, r.body).where(r.adapter == adapter, r.day == day).order_by(r.record_key)
         return [(row[0], row[1]) for row in conn.execute(q)]
 
     # -- resolver queue ---------------------------------------------------------------------------

@@ -71,5 +71,5 @@ class SqlStateStore:
         return await asyncio.to_thread(self.record_sync, adapter, key)
 
     async def records_on(self, adapter: str, day: dt.date) -> list[StateRecord]:
-        """The records of ``adapter`` for ``day``, in the order they were first written."""
+        """The records of ``adapter`` for ``day``, ordered by key."""
         return await asyncio.to_thread(self.records_on_sync, adapter, day)
