@@ -16,6 +16,7 @@ from onestop.errors import ConfigError, InvalidRequest
 from onestop.products import load_design
 from onestop.sdk import (
     CancelInput,
+    CancelOutcome,
     EligibilityInput,
     PreSettleInput,
     QueryInput,
@@ -128,6 +129,29 @@ def test_accumulators_carry_across_legs_and_cancel_gives_them_back():
         assert await store.get(key) == second.paid_fen
         assert await store.get(StateKey("huiminbao", PRODUCT, "m-1", 2026, "deductible:car_t")) == 0
         assert store.values == store.replayed_values()
+
+    _run(body, register_required=False)
+
+
+def test_a_cancel_that_overtakes_its_settle_keeps_it_from_booking():
+    """A cancel for a leg not booked yet (its settle still on the way, its caller gone) leaves a cancelled
+    tombstone: the late settle books nothing and answers DECLINED / CANCELLED, and no accumulator moves —
+    a settle that is first is cancelled as usual."""
+
+    async def body(a: HuiminbaoAdapter, store: InMemoryStateStore) -> None:
+        first = await a.cancel(CancelInput(reference="late", payer="huiminbao"))
+        assert first.outcome is CancelOutcome.NOTHING_TO_CANCEL
+        late = await a.settle(SettleInput(offer=_offer(90_000_000, ref="late")))
+        assert (late.status, late.reason, late.paid_fen) == (AnswerStatus.DECLINED, ReasonCode.CANCELLED, 0)
+        assert not any(store.values.values())
+        found = await a.query(QueryInput(reference="late", payer="huiminbao"))
+        assert found.cancelled
+        assert found.paid_fen == 0
+        on_time = await a.settle(SettleInput(offer=_offer(90_000_000, ref="on-time")))
+        assert on_time.paid_fen > 0
+        undone = await a.cancel(CancelInput(reference="on-time", payer="huiminbao"))
+        assert undone.outcome is CancelOutcome.REFUNDED
+        assert not any(store.values.values())
 
     _run(body, register_required=False)
 

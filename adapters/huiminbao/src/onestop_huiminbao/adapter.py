@@ -233,6 +233,25 @@ class HuiminbaoAdapter(InsurerAdapter):
         """Undo the leg: apply its negated deltas under ``<reference>:cancel``; idempotent."""
         async with self._lock:
             booked = await self.claims.get(inp.reference)
+            if booked is None:
+                # Nothing booked yet — but a settle whose caller stopped waiting may still be on its way.
+                # The reference is claimed with a cancelled tombstone, so that settle can no longer book.
+                tombstone = ClaimRecord(
+                    SettleResult(
+                        reference=inp.reference,
+                        payer=inp.payer,
+                        status=AnswerStatus.DECLINED,
+                        reason=ReasonCode.CANCELLED,
+                        raw_code="CANCELLED_BEFORE_BOOKING",
+                        raw_message="the leg was cancelled before it was booked",
+                    ),
+                    (),
+                    self._today(),
+                    cancelled=True,
+                )
+                if await self.store.apply(inp.reference, (), [self.claims.record(inp.reference, tombstone)]):
+                    return CancelResult(reference=inp.reference, outcome=CancelOutcome.NOTHING_TO_CANCEL)
+                booked = await self.claims.get(inp.reference)  # the settle won the race: undo what it booked
             if booked is None or booked.cancelled:
                 return CancelResult(reference=inp.reference, outcome=CancelOutcome.NOTHING_TO_CANCEL)
             undone = ClaimRecord(booked.result, booked.deltas, booked.day, cancelled=True)
