@@ -54,9 +54,12 @@ class Checkpointer:
                     # The bulk, beside the writers; then, between two writers, the few frames written
                     # meanwhile, so that the log is wholly checkpointed when the next writer begins and
                     # that writer starts it over (a log never wholly checkpointed only grows).
-                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                    with self._writer:
-                        db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    _busy, log, done = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if done == log:
+                        # Only when the bulk is in: a pass held back by a long read would otherwise copy
+                        # its whole backlog while every writer waits.
+                        with self._writer:
+                            db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except Exception as exc:  # a failed pass is retried on the next tick; the valve still holds
                     _log.warning("gateway.checkpoint_failed", error=type(exc).__name__)
         finally:
