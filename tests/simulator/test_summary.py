@@ -47,6 +47,10 @@ def test_figures_of_a_small_population_by_hand():
     assert s["member_payout"]["share_paid"] == "0.2500"
     assert s["member_payout"]["share_reaching_deductible"] == "0.2500"
     assert s["member_payout"]["top_1pct_share"] == "1.0000"
+    # Sold for nothing but paying: there is no loss ratio to state (None), not a ratio of 0.
+    free = design_summary(run_fast(pop, d.model_copy(update={"premium_fen": 0})))
+    assert (free["premium_fen"], free["loss_ratio"]) == (0, None)
+    assert free["payout_fen"] == 100_000
 
 
 def test_cidl_costs_add_up_to_what_the_product_paid_on_cidl_lines():

@@ -132,7 +132,7 @@ def _table(summaries: list[dict[str, Any]]) -> str:
         ("premium per member (元)", [_if_example(s, yuan(s["premium_per_member_fen"])) for s in summaries]),
         ("premium income (元)", [_if_example(s, yuan(s["premium_fen"])) for s in summaries]),
         ("payout (元)", [yuan(s["payout_fen"]) for s in summaries]),
-        ("loss ratio", [_if_example(s, s["loss_ratio"]) for s in summaries]),
+        ("loss ratio", [_if_example(s, s["loss_ratio"]) if s["loss_ratio"] is not None else "—" for s in summaries]),
         ("break-even premium (元)", [yuan(s["break_even_premium_fen"]) for s in summaries]),
         ("claims paid", [f"{s['claims_paid']:,}" for s in summaries]),
         ("members paid", [f"{s['member_payout']['members_paid']:,}" for s in summaries]),

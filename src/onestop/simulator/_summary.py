@@ -134,7 +134,8 @@ def design_summary(result: DesignResult, *, without_pre_existing_ratio: DesignRe
         "premium_per_member_fen": int(d.premium_fen),
         "premium_fen": premium,
         "payout_fen": payout,
-        "loss_ratio": share(payout, premium),
+        # No premium, no ratio: a design sold for nothing that pays something has no loss ratio to state.
+        "loss_ratio": share(payout, premium) if premium or not payout else None,
         "break_even_premium_fen": -(-payout // enrolled) if enrolled else 0,
         "liabilities": liabilities,
         "member_payout": {

@@ -129,7 +129,8 @@ def simulate(
     for d in run.summary["designs"]:
         click.echo(
             f"{d['code']}: enrolled {d['enrolled_members']}, payout {d['payout_fen']} fen, "
-            f"loss ratio {d['loss_ratio']}, break-even premium {d['break_even_premium_fen']} fen"
+            f"loss ratio {d['loss_ratio'] if d['loss_ratio'] is not None else 'none (no premium)'}, "
+            f"break-even premium {d['break_even_premium_fen']} fen"
         )
         if d["enrolled_members"] == 0:
             click.echo(f"  warning: design {d['code']} admits no member of this population (see its eligibility)")
