@@ -63,6 +63,15 @@ __all__ = ["HuiminbaoAdapter", "HuiminbaoConfig"]
 _PAYING = (AnswerStatus.APPROVED, AnswerStatus.PARTIAL)
 
 
+def _unpaid(
+    reference: str, payer: str, status: AnswerStatus, reason: ReasonCode, raw_code: str, message: str
+) -> SettleResult:
+    """An answer that pays nothing, with the adapter's own code and words for why."""
+    return SettleResult(
+        reference=reference, payer=payer, status=status, reason=reason, raw_code=raw_code, raw_message=message
+    )
+
+
 class HuiminbaoConfig(AdapterConfig):
     """Which products the adapter sells and how it treats members missing from its register."""
 
@@ -160,13 +169,13 @@ class HuiminbaoAdapter(InsurerAdapter):
 
     def _result(self, offer: Offer, adj: Adjudication | None) -> SettleResult:
         if adj is None:
-            return SettleResult(
-                reference=offer.reference,
-                payer=offer.payer,
-                status=AnswerStatus.DECLINED,
-                reason=ReasonCode.NOT_COVERED,
-                raw_code="NO_PRODUCT",
-                raw_message=f"product {offer.product!r} is not sold by this adapter",
+            return _unpaid(
+                offer.reference,
+                offer.payer,
+                AnswerStatus.DECLINED,
+                ReasonCode.NOT_COVERED,
+                "NO_PRODUCT",
+                f"product {offer.product!r} is not sold by this adapter",
             )
         paying = adj.status in _PAYING
         return SettleResult(
@@ -212,13 +221,13 @@ class HuiminbaoAdapter(InsurerAdapter):
                 again = await self.claims.get(offer.reference)
                 if again is not None:
                     return again.result
-                return SettleResult(
-                    reference=offer.reference,
-                    payer=offer.payer,
-                    status=AnswerStatus.PENDING,
-                    reason=ReasonCode.PENDING_REVIEW,
-                    raw_code="BOOKED_ELSEWHERE",
-                    raw_message="the reference was applied to the accumulators outside this claim book",
+                return _unpaid(
+                    offer.reference,
+                    offer.payer,
+                    AnswerStatus.PENDING,
+                    ReasonCode.PENDING_REVIEW,
+                    "BOOKED_ELSEWHERE",
+                    "the reference was applied to the accumulators outside this claim book",
                 )
             return result
 
@@ -237,13 +246,13 @@ class HuiminbaoAdapter(InsurerAdapter):
                 # Nothing booked yet — but a settle whose caller stopped waiting may still be on its way.
                 # The reference is claimed with a cancelled tombstone, so that settle can no longer book.
                 tombstone = ClaimRecord(
-                    SettleResult(
-                        reference=inp.reference,
-                        payer=inp.payer,
-                        status=AnswerStatus.DECLINED,
-                        reason=ReasonCode.CANCELLED,
-                        raw_code="CANCELLED_BEFORE_BOOKING",
-                        raw_message="the leg was cancelled before it was booked",
+                    _unpaid(
+                        inp.reference,
+                        inp.payer,
+                        AnswerStatus.DECLINED,
+                        ReasonCode.CANCELLED,
+                        "CANCELLED_BEFORE_BOOKING",
+                        "the leg was cancelled before it was booked",
                     ),
                     (),
                     self._today(),
